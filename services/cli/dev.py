@@ -1,0 +1,227 @@
+"""`hot dev`: the whole platform on one machine.
+
+Starts embedded NATS (JetStream) and PostgreSQL (unless `NATS_URL` / `DATABASE_URL`
+point at servers), applies migrations, makes sure a development environment and API
+key exist, starts ingest, executor, scheduler and gateway as their own processes,
+deploys the project folder (and redeploys it when a `.hot` file changes), and writes
+the live endpoints to `<project>/.devdata/dev.json`. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.core import db
+from services.core.credentials import ensure_dev_environment
+from services.core.devstack import EmbeddedNats, EmbeddedPostgres, free_port
+from services.core.pb import hot_ingest_pb2 as ingest_pb
+from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
+from services.cli.supervisor import ServiceSpec, Supervisor
+
+log = logging.getLogger("hot.dev")
+
+SERVICES = ("ingest", "executor", "scheduler", "gateway")
+
+
+def project_files(project: Path) -> dict[str, str]:
+    """Every `.hot` file under the project (hidden folders and `.devdata` skipped), by relative path."""
+    files = {}
+    for path in sorted(project.rglob("*.hot")):
+        rel = path.relative_to(project)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        files[rel.as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
+def project_name(project: Path, name: str | None) -> str:
+    raw = name or project.name or "app"
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", raw).strip("-")
+    return cleaned or "app"
+
+
+def wait_grpc_healthy(address: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1, wait_for_ready=True)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gRPC service at {address} not healthy after {timeout}s")
+            time.sleep(0.05)
+
+
+def wait_http_ok(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback URL we built
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} not answering after {timeout}s")
+        time.sleep(0.05)
+
+
+def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> None:
+    """Deploy the project's sources through ingest; a broken build is reported, not fatal."""
+    files = project_files(project)
+    if not files:
+        print(f"hot dev: no .hot files under {project}; nothing deployed", flush=True)
+        return
+    request = ingest_pb.DeployBuildRequest(env_id=env_id, project_name=name,
+                                           files=[ingest_pb.SourceFile(path=p, content=c) for p, c in files.items()])
+    with grpc.insecure_channel(ingest_addr) as channel:
+        try:
+            reply = ingest_grpc.IngestStub(channel).DeployBuild(request, timeout=30, wait_for_ready=True)
+        except grpc.RpcError as exc:
+            print(f"hot dev: deploy failed:\n{exc.details()}", file=sys.stderr, flush=True)  # type: ignore[attr-defined]
+            return
+    if reply.changed:
+        handlers = ", ".join(f"{h.ns}/{h.var} ← {h.event_type}" for h in reply.handlers) or "no handlers"
+        print(f"hot dev: deployed {len(files)} file(s) of '{name}' as build {reply.build_id} ({handlers})",
+              flush=True)
+
+
+class _Watcher(threading.Thread):
+    """Sets `changed` when a `.hot` file under the project changes (the main thread redeploys)."""
+
+    def __init__(self, project: Path) -> None:
+        super().__init__(name="hot-dev-watch", daemon=True)
+        self.project = project
+        self.changed = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from watchfiles import watch
+
+        def only_hot(_change: Any, path: str) -> bool:
+            return path.endswith(".hot") and "/." not in path[len(str(self.project)):]
+
+        for _ in watch(self.project, watch_filter=only_hot, stop_event=self.stop, debounce=200, rust_timeout=500):
+            self.changed.set()
+
+
+def run_dev(project: Path, port: int, name: str | None) -> int:
+    logging.basicConfig(level=os.environ.get("HOT_LOG_LEVEL", "INFO").upper(),
+                        format="%(asctime)s dev %(levelname)s %(message)s")
+    project = project.resolve()
+    if not project.is_dir():
+        print(f"hot dev: project folder {project} does not exist", file=sys.stderr)
+        return 2
+    data_dir = project / ".devdata"
+    data_dir.mkdir(exist_ok=True)
+    dev_json = data_dir / "dev.json"
+    started = time.perf_counter()
+    stop_requested: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop_requested.append(signum)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    nats_server: EmbeddedNats | None = None
+    postgres: EmbeddedPostgres | None = None
+    supervisor: Supervisor | None = None
+    watcher: _Watcher | None = None
+    try:
+        nats_url = os.environ.get("NATS_URL", "")
+        if not nats_url:
+            nats_server = EmbeddedNats(data_dir / "nats", port=int(os.environ.get("NATS_PORT", 0)) or None).start()
+            nats_url = nats_server.url
+        database_url = os.environ.get("DATABASE_URL", "")
+        if not database_url:
+            postgres = EmbeddedPostgres(data_dir / "pg", port=int(os.environ.get("PG_PORT", 0)) or None).start()
+            database_url = postgres.dsn
+        db.migrate(database_url)
+        previous_key = None
+        if dev_json.exists():
+            try:
+                previous_key = json.loads(dev_json.read_text()).get("api_key")
+            except ValueError:
+                previous_key = None
+        env_id, api_key = ensure_dev_environment(database_url, token=previous_key)
+
+        gateway_port = port or free_port()
+        grpc_ports = {name: free_port() for name in ("ingest", "executor", "scheduler")}
+        ingest_addr = f"127.0.0.1:{grpc_ports['ingest']}"
+        common = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "HOT_INGEST_ADDR": ingest_addr}
+        specs = [ServiceSpec(svc, f"services.{svc}", {**common, "HOT_GRPC_LISTEN": f"127.0.0.1:{grpc_ports[svc]}"})
+                 for svc in ("ingest", "executor", "scheduler")]
+        specs.append(ServiceSpec("gateway", "services.gateway",
+                                 {**common, "HOT_HTTP_PORT": str(gateway_port), "HOT_HTTP_HOST": "127.0.0.1"}))
+        supervisor = Supervisor(specs)
+        supervisor.start_all()
+        gateway_url = f"http://127.0.0.1:{gateway_port}"
+        wait_grpc_healthy(ingest_addr, timeout=30)
+        project_label = project_name(project, name)
+        deploy(ingest_addr, env_id, project_label, project)
+        for svc in ("executor", "scheduler"):
+            wait_grpc_healthy(f"127.0.0.1:{grpc_ports[svc]}", timeout=30)
+        wait_http_ok(f"{gateway_url}/status", timeout=30)
+
+        embedded_pids = {label: server.proc.pid for label, server in (("nats", nats_server), ("postgres", postgres))
+                         if server is not None and server.proc is not None}
+
+        def write_state() -> None:
+            assert supervisor is not None
+            state = {"gateway_url": gateway_url, "api_key": api_key, "nats_url": nats_url,
+                     "database_url": database_url, "env_id": env_id, "project": project_label,
+                     "grpc": {svc: f"127.0.0.1:{p}" for svc, p in grpc_ports.items()},
+                     "pids": {**supervisor.pids(), **embedded_pids}, "supervisor_pid": os.getpid()}
+            tmp = dev_json.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state, indent=2))
+            tmp.replace(dev_json)  # atomic: readers never see half a file
+
+        write_state()
+        print(f"\nHot is running ({time.perf_counter() - started:.1f}s)\n"
+              f"  gateway   {gateway_url}\n  api key   {api_key}\n  project   {project_label} ({project})\n"
+              f"  state     {dev_json}\n\nTry:\n  curl -s -X POST {gateway_url}/v1/events "
+              f"-H 'Authorization: Bearer {api_key}' -H 'Content-Type: application/json' "
+              "-d '{\"event_type\": \"order:created\", \"event_data\": {\"order_id\": \"o-1\"}}'\n", flush=True)
+
+        watcher = _Watcher(project)
+        watcher.start()
+        while not stop_requested:
+            time.sleep(0.2)
+            if supervisor.check():
+                write_state()
+            if watcher.changed.is_set():
+                watcher.changed.clear()
+                deploy(ingest_addr, env_id, project_label, project)
+        return 0
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"hot dev: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        print("hot dev: stopping", flush=True)
+        if watcher is not None:
+            watcher.stop.set()
+        if supervisor is not None:
+            supervisor.stop_all()
+        if postgres is not None:
+            postgres.stop()
+        if nats_server is not None:
+            nats_server.stop()

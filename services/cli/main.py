@@ -1,0 +1,35 @@
+"""`hot` console script: dispatches to the platform (`dev`) or the language tools (`run`, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+LANGUAGE_COMMANDS = ("run", "test", "check", "repl")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in LANGUAGE_COMMANDS:
+        from hotlang.cli import main as language_main
+
+        return language_main(args)
+    parser = argparse.ArgumentParser(prog="hot", description="Hot for Python: event-driven workflows in Hot.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run the whole platform locally with embedded NATS and PostgreSQL")
+    dev.add_argument("--project", type=Path, default=Path("."), help="folder of .hot files to deploy (default: .)")
+    dev.add_argument("--port", type=int, default=4681, help="gateway HTTP port (default 4681; 0 picks a free one)")
+    dev.add_argument("--name", default=None, help="project name (default: the folder's name)")
+    for name in LANGUAGE_COMMANDS:
+        sub.add_parser(name, help=f"hot {name} … (Hot language tools)")
+    parsed = parser.parse_args(args)
+    if parsed.command == "dev":
+        from services.cli.dev import run_dev
+
+        return run_dev(parsed.project, parsed.port, parsed.name)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

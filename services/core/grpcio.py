@@ -1,0 +1,96 @@
+"""gRPC plumbing shared by every service: server set-up and the error mapping.
+
+Every server registers the standard health service (`grpc.health.v1`) and server
+reflection. `PlatformError`s raised by a servicer become a gRPC status whose details
+carry a `google.rpc.ErrorInfo` with the error code as `reason`; clients turn such a
+status back into the same `PlatformError` with `error_from_rpc`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from services.core.errors import ERRORS_BY_CODE, PlatformError
+
+log = logging.getLogger(__name__)
+
+ERROR_DOMAIN = "hot.dev"
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+
+
+def platform_status(err: PlatformError) -> grpc.Status:
+    """The gRPC status for a platform error, with an ErrorInfo detail naming its code."""
+    info = error_details_pb2.ErrorInfo(reason=err.code, domain=ERROR_DOMAIN)
+    detail = any_pb2.Any()
+    detail.Pack(info)
+    return rpc_status.to_status(status_pb2.Status(code=err.grpc_status.value[0], message=err.message,
+                                                  details=[detail]))
+
+
+def rpc_errors(
+    method: Callable[[Any, Req, grpc.aio.ServicerContext], Awaitable[Resp]],
+) -> Callable[[Any, Req, grpc.aio.ServicerContext], Awaitable[Resp]]:
+    """Decorate a servicer method: PlatformError → status with details; anything else → INTERNAL."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> Resp:
+        try:
+            return await method(self, request, context)
+        except PlatformError as err:
+            await context.abort_with_status(platform_status(err))
+        except grpc.aio.AbortError:
+            raise
+        except Exception:
+            log.exception("unhandled error in %s", method.__name__)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        raise AssertionError("unreachable")  # abort always raises
+
+    return wrapper
+
+
+def error_from_rpc(exc: grpc.aio.AioRpcError) -> PlatformError | None:
+    """The PlatformError a server reported, or None for transport-level failures."""
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    if status is None:
+        return None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            cls = ERRORS_BY_CODE.get(info.reason)
+            if cls is not None:
+                return cls(status.message)
+    return None
+
+
+async def start_server(
+    listen: str,
+    register: Callable[[grpc.aio.Server], None],
+    service_names: Iterable[str],
+) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+    """Start a grpc.aio server with health and reflection; returns (server, bound port, health)."""
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    register(server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME]
+    reflection.enable_server_reflection(names, server)
+    port = server.add_insecure_port(listen)
+    if port == 0:
+        raise RuntimeError(f"could not bind gRPC server to {listen}")
+    await server.start()
+    for name in [*service_names, ""]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return server, port, health_servicer

@@ -1,0 +1,160 @@
+"""Domain types shared by the services: plain frozen dataclasses, no wire types."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class RunStatus(enum.IntEnum):
+    """Run statuses; the values are the ids of table `hot.run_status`."""
+
+    RUNNING = 1
+    SUCCEEDED = 2
+    FAILED = 3
+    CANCELLED = 4
+    PENDING_RETRY = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @property
+    def terminal(self) -> bool:
+        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+    @classmethod
+    def from_label(cls, label: str) -> RunStatus:
+        return cls[label.upper()]
+
+
+class RunType(enum.IntEnum):
+    """Run types; the values are the ids of table `hot.run_type`."""
+
+    CALL = 1
+    EVENT = 2
+    SCHEDULE = 3
+    RUN = 4
+    EVAL = 5
+    REPL = 6
+    TASK = 7
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> RunType:
+        return cls[label.upper()]
+
+    @classmethod
+    def for_event_type(cls, event_type: str) -> RunType:
+        """The run type a handler run gets for an event of `event_type`."""
+        if event_type == "hot:call":
+            return cls.CALL
+        if event_type == "hot:schedule":
+            return cls.SCHEDULE
+        return cls.EVENT
+
+
+DEFAULT_PAGE_LIMIT = 20
+MAX_PAGE_LIMIT = 500
+RESERVED_PREFIX = "hot:"
+PUBLIC_RESERVED_TYPES = frozenset({"hot:call"})
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    env_id: str
+    stream_id: str
+    event_type: str
+    event_data: Any
+    event_time: datetime
+    created_at: datetime
+    handled: bool = False
+    source_run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    env_id: str
+    stream_id: str
+    run_type: RunType
+    status: RunStatus
+    start_time: datetime
+    build_id: str | None = None
+    stop_time: datetime | None = None
+    origin_run_id: str | None = None
+    event_id: str | None = None
+    result: Any = None
+    project_id: str | None = None
+    project_name: str | None = None
+    retry_attempt: int = 0
+    next_retry_at: datetime | None = None
+    fn_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A deployed `on-event` handler."""
+
+    event_handler_id: str
+    build_id: str
+    project_id: str
+    event_type: str
+    ns: str
+    var: str
+    meta: Any = None
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.ns}/{self.var}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A clamped page request: limit in 1..500 (default 20), offset ≥ 0."""
+
+    limit: int = 20
+    offset: int = 0
+
+    @classmethod
+    def clamp(cls, limit: int | None, offset: int | None) -> Page:
+        lim = DEFAULT_PAGE_LIMIT if not limit else max(1, min(MAX_PAGE_LIMIT, limit))
+        return cls(limit=lim, offset=max(0, offset or 0))
+
+
+@dataclass(frozen=True)
+class PageOf(Generic[T]):
+    items: list[T]
+    total: int
+    page: Page
+
+    @property
+    def has_more(self) -> bool:
+        return self.page.offset + self.page.limit < self.total
+
+
+@dataclass(frozen=True)
+class Principal:
+    env_id: str
+    org_id: str
+    credential_id: str
+    kind: str
+    permissions: dict[str, list[str]]
+
+
+def failure_result(msg: str, err: Any = None) -> dict[str, Any]:
+    """The stored `result` of a failed run (platform-spec §1.5)."""
+    return {"$type": "::hot::run/Failure", "$val": {"msg": msg, "err": err}}
+
+
+def cancellation_result(msg: str, data: Any = None) -> dict[str, Any]:
+    """The stored `result` of a cancelled run (platform-spec §1.5)."""
+    return {"$type": "::hot::run/Cancellation", "$val": {"msg": msg, "data": data}}

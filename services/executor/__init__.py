@@ -1,0 +1,1 @@
+"""Executor: consumes events from JetStream, routes them to handlers, runs the Hot interpreter."""

@@ -1,0 +1,39 @@
+"""A per-process cache of loaded builds: each build's sources are parsed and loaded once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from psycopg_pool import AsyncConnectionPool
+
+from hotlang import Program, load_program
+from services.executor import store
+
+
+class BuildCache:
+    """Loaded `Program`s by build id. Builds are immutable, so entries never go stale."""
+
+    def __init__(self, pool: AsyncConnectionPool, max_builds: int = 64) -> None:
+        self._pool = pool
+        self._programs: dict[str, Program] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._max = max_builds
+
+    def __len__(self) -> int:
+        return len(self._programs)
+
+    async def get(self, build_id: str) -> Program:
+        program = self._programs.get(build_id)
+        if program is not None:
+            return program
+        lock = self._locks.setdefault(build_id, asyncio.Lock())
+        async with lock:
+            program = self._programs.get(build_id)
+            if program is None:
+                files = await store.build_files(self._pool, build_id)
+                program = await asyncio.to_thread(load_program, files)
+                if len(self._programs) >= self._max:
+                    self._programs.pop(next(iter(self._programs)))
+                self._programs[build_id] = program
+        self._locks.pop(build_id, None)
+        return program

@@ -1,0 +1,63 @@
+"""The host interface a running Hot function gets: `send` and stream data, bridged to the event loop.
+
+The interpreter runs on a worker thread; each host call hands its I/O back to the
+service's event loop and waits for the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from services.core import ids, subjects
+from services.core.wire import dumps
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT_S = 30.0
+MAX_STREAM_PAYLOAD_BYTES = 256_000
+
+SendFn = Callable[[str, Any, str, str, str], Awaitable[dict[str, Any]]]
+"""send(event_type, data, env_id, stream_id, source_run_id) -> EventInfo"""
+PublishFn = Callable[[str, bytes], Awaitable[None]]
+
+
+class RunHost:
+    """Host for one run: knows its run, stream and environment."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, env_id: str, stream_id: str, run_id: str,
+                 send: SendFn, publish: PublishFn) -> None:
+        self._loop = loop
+        self.env_id = env_id
+        self.stream_id = stream_id
+        self.run_id = run_id
+        self._send = send
+        self._publish = publish
+
+    def send(self, event_type: str, data: Any) -> dict[str, Any]:
+        """Publish a child event on this run's stream through ingest; returns its EventInfo."""
+        future = asyncio.run_coroutine_threadsafe(self._send(event_type, data, self.env_id, self.stream_id, self.run_id),
+                                                  self._loop)
+        return future.result(timeout=SEND_TIMEOUT_S)
+
+    def stream_data(self, data_type: str, payload: Any) -> None:
+        """Publish a live `stream:data` message on the stream's subject (not persisted)."""
+        message = {"type": "stream:data", "stream_data_id": ids.new_id(), "run_id": self.run_id,
+                   "env_id": self.env_id, "stream_id": self.stream_id, "data_type": data_type, "payload": payload}
+        body = dumps(message).encode()
+        if len(body) > MAX_STREAM_PAYLOAD_BYTES:
+            raise ValueError(f"stream data payload is {len(body)} bytes, over the {MAX_STREAM_PAYLOAD_BYTES} limit")
+        subject = subjects.live_subject(self.env_id, self.stream_id)
+        self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._publish(subject, body)))
+
+    def print(self, text: str) -> None:
+        sys.stderr.write(f"[run {self.run_id}] {text}")
+
+
+def event_info(event_id: str, event_type: str, event_time: str, stream_id: str, env_id: str) -> dict[str, Any]:
+    """The EventInfo map `send` returns to Hot code."""
+    return {"event": {"id": event_id, "type": event_type, "time": event_time},
+            "stream": {"id": stream_id}, "env": {"id": env_id}}

@@ -1,0 +1,1 @@
+"""Gateway: the public REST + SSE API (aiohttp). Authenticates callers and talks gRPC to ingest."""

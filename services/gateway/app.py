@@ -1,0 +1,33 @@
+"""Building the gateway's aiohttp application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from services.core.config import Settings
+from services.gateway import envelope
+from services.gateway.auth import TokenCache, auth_middleware
+from services.gateway.ingest_client import IngestClient
+from services.gateway.routes import routes
+from services.gateway.state import INGEST, SETTINGS, STARTED_AT
+
+
+def create_app(settings: Settings) -> web.Application:
+    ingest = IngestClient(settings.ingest_addr)
+    cache = TokenCache(ingest, settings.auth_cache_ttl_s)
+    app = web.Application(middlewares=[envelope.error_middleware, auth_middleware(cache)],
+                          client_max_size=2 * 1024 * 1024)
+    app[INGEST] = ingest
+    app[SETTINGS] = settings
+    app[STARTED_AT] = datetime.now(UTC)
+    app.add_routes(routes)
+
+    async def close_ingest(_: web.Application) -> AsyncIterator[None]:
+        yield
+        await ingest.close()
+
+    app.cleanup_ctx.append(close_ingest)
+    return app

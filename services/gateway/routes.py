@@ -1,0 +1,82 @@
+"""REST routes of the public API (platform-spec §6.2): status, events and runs."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.core.errors import Unprocessable
+from services.core.ids import parse_uuid
+from services.gateway import envelope, params
+from services.gateway.auth import principal_of
+from services.gateway.responses import event_response, run_response
+from services.gateway.state import INGEST, STARTED_AT, SETTINGS
+from services.core.wire import rfc3339
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/")
+@routes.get("/status")
+async def status(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    return web.json_response({"status": "ok", "service": "hot.dev api server", "version": settings.version,
+                              "git_sha": settings.git_sha, "start_time": rfc3339(request.app[STARTED_AT])})
+
+
+@routes.post("/v1/events")
+async def publish_event(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    body = await params.json_object(request)
+    event_type = body.get("event_type")
+    if "event_type" not in body:
+        raise Unprocessable("missing field 'event_type'")
+    if not isinstance(event_type, str) or not event_type.strip():
+        raise Unprocessable("field 'event_type' must be a non-empty string")
+    if "event_data" not in body:
+        raise Unprocessable("missing field 'event_data'")
+    stream_id = body.get("stream_id")
+    if stream_id is not None and not isinstance(stream_id, str):
+        raise Unprocessable("field 'stream_id' must be a UUID string")
+    if stream_id is not None and parse_uuid(stream_id) is None:
+        raise Unprocessable("field 'stream_id' must be a UUID")
+    event = await request.app[INGEST].publish_event(principal.env_id, event_type, body["event_data"], stream_id,
+                                                    created_by=principal.credential_id)
+    return envelope.single(request, event_response(event), status=201)
+
+
+@routes.get("/v1/events")
+async def list_events(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    page = await request.app[INGEST].list_events(principal.env_id, params.page(request))
+    return envelope.page_listing(request, [event_response(e) for e in page.items], page)
+
+
+@routes.get("/v1/events/{event_id}")
+async def get_event(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    event = await request.app[INGEST].get_event(principal.env_id, params.path_uuid(request, "event_id", "Event"))
+    return envelope.single(request, event_response(event))
+
+
+@routes.get("/v1/events/{event_id}/runs")
+async def list_event_runs(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    event_id = params.path_uuid(request, "event_id", "Event")
+    page = await request.app[INGEST].list_event_runs(principal.env_id, event_id, params.page(request))
+    return envelope.page_listing(request, [run_response(r) for r in page.items], page)
+
+
+@routes.get("/v1/runs")
+async def list_runs(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    page = await request.app[INGEST].list_runs(
+        principal.env_id, params.page(request), status=params.run_status(request),
+        run_type=params.run_type(request), since_seconds=params.time_range_seconds(request))
+    return envelope.page_listing(request, [run_response(r) for r in page.items], page)
+
+
+@routes.get("/v1/runs/{run_id}")
+async def get_run(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    run = await request.app[INGEST].get_run(principal.env_id, params.path_uuid(request, "run_id", "Run"))
+    return envelope.single(request, run_response(run))

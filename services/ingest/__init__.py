@@ -1,0 +1,1 @@
+"""Ingest: accepts events (persist, then enqueue), deploys builds, answers reads of events and runs."""

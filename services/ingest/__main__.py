@@ -1,0 +1,48 @@
+"""Entry point: `python -m services.ingest`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from services.core import db, messaging
+from services.core.config import Settings
+from services.core.grpcio import start_server
+from services.core.pb import hot_ingest_pb2 as pb
+from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
+from services.core.process import run_service
+from services.ingest.publisher import EventPublisher
+from services.ingest.servicer import IngestServicer
+
+log = logging.getLogger("services.ingest")
+
+
+async def main(stop: asyncio.Event) -> None:
+    settings = Settings.from_env()
+    settings.require("database_url", "nats_url")
+    await asyncio.to_thread(db.migrate, settings.database_url)
+    pool = await db.open_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    nc = await messaging.connect(settings.nats_url, name="hot-ingest")
+    js = nc.jetstream()
+    await messaging.ensure_event_stream(js)
+    publisher = EventPublisher(js, pool)
+    servicer = IngestServicer(pool, publisher)
+    server, port, _ = await start_server(
+        settings.grpc_listen, lambda s: pb_grpc.add_IngestServicer_to_server(servicer, s),
+        [pb.DESCRIPTOR.services_by_name["Ingest"].full_name],
+    )
+    log.info("ingest listening on port %d", port)
+    sweeper = asyncio.create_task(publisher.run_sweeper())
+    await stop.wait()
+    log.info("ingest stopping")
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
+    await server.stop(grace=5)
+    await nc.drain()
+    await pool.close()
+
+
+if __name__ == "__main__":
+    run_service("ingest", main)

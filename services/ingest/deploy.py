@@ -1,0 +1,124 @@
+"""Deploying builds: a folder of .hot files becomes a stored build with registered handlers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from hotlang import HotError, HotSyntaxError, load_program
+from services.core import model
+from services.core.errors import BadRequest, Unprocessable
+from services.core.ids import new_id
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    event_type: str
+    ns: str
+    var: str
+    meta: Any
+    file: str | None
+    line: int | None
+    column: int | None
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    build_id: str
+    project_id: str
+    handlers: list[model.Handler]
+    changed: bool
+
+
+def source_hash(files: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + files[path].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def find_handlers(files: dict[str, str]) -> list[HandlerSpec]:
+    """Parse and load the sources; every function with `meta {on-event: "<type>"}` is a handler.
+
+    Raises Unprocessable with the formatted syntax or load error when the code is broken.
+    """
+    try:
+        program = load_program(files)
+    except HotSyntaxError as err:
+        raise Unprocessable(err.format()) from err
+    except HotError as err:
+        raise Unprocessable(f"build failed to load: {err}") from err
+    handlers = []
+    for fn in program.functions():
+        meta = fn.meta if isinstance(fn.meta, dict) else {}
+        event_type = meta.get("on-event")
+        if event_type is None:
+            continue
+        if not isinstance(event_type, str) or not event_type:
+            raise Unprocessable(f"{fn.qualified}: meta on-event must be a non-empty string")
+        handlers.append(HandlerSpec(event_type=event_type, ns=fn.ns, var=fn.name, meta=meta,
+                                    file=fn.file, line=fn.line, column=fn.column))
+    handlers.sort(key=lambda h: (h.ns, h.var))
+    return handlers
+
+
+def validate_project_name(name: str) -> None:
+    if not name or len(name) > 100 or not all(c.isalnum() or c in "-_." for c in name):
+        raise BadRequest("project name must be 1-100 characters of letters, digits, '-', '_' or '.'")
+
+
+async def deploy_build(pool: AsyncConnectionPool, env_id: str, project_name: str,
+                       files: dict[str, str]) -> DeployResult:
+    """Store the build and make it the project's deployed build, in one transaction.
+
+    Deploying sources identical to the deployed build changes nothing (`changed=False`).
+    """
+    validate_project_name(project_name)
+    if not files:
+        raise Unprocessable("a build needs at least one .hot file")
+    digest = source_hash(files)
+    specs = find_handlers(files)
+    async with pool.connection() as conn, conn.transaction():
+        cur = await conn.execute(
+            "INSERT INTO hot.project (project_id, env_id, name) VALUES (%s, %s, %s) "
+            "ON CONFLICT (env_id, name) DO UPDATE SET active = true RETURNING project_id::text",
+            (new_id(), env_id, project_name),
+        )
+        project_id = (await cur.fetchone() or {})["project_id"]
+        cur = await conn.execute(
+            "SELECT build_id::text, source_hash FROM hot.build WHERE project_id = %s AND deployed FOR UPDATE",
+            (project_id,),
+        )
+        current = await cur.fetchone()
+        if current is not None and current["source_hash"] == digest:
+            cur = await conn.execute(
+                "SELECT event_handler_id::text, event_type, ns, var, meta FROM hot.event_handler "
+                "WHERE build_id = %s ORDER BY ns, var", (current["build_id"],))
+            handlers = [model.Handler(r["event_handler_id"], current["build_id"], project_id, r["event_type"],
+                                      r["ns"], r["var"], r["meta"]) for r in await cur.fetchall()]
+            return DeployResult(current["build_id"], project_id, handlers, changed=False)
+        if current is not None:
+            await conn.execute("UPDATE hot.build SET deployed = false WHERE build_id = %s", (current["build_id"],))
+        build_id = new_id()
+        await conn.execute(
+            "INSERT INTO hot.build (build_id, project_id, env_id, files, source_hash, deployed, deployed_at) "
+            "VALUES (%s, %s, %s, %s, %s, true, now())",
+            (build_id, project_id, env_id, Jsonb(files), digest),
+        )
+        handlers = []
+        for spec in specs:
+            handler_id = new_id()
+            await conn.execute(
+                "INSERT INTO hot.event_handler (event_handler_id, build_id, event_type, ns, var, meta, file, line, col) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (handler_id, build_id, spec.event_type, spec.ns, spec.var, Jsonb(json.loads(json.dumps(spec.meta))),
+                 spec.file, spec.line, spec.column),
+            )
+            handlers.append(model.Handler(handler_id, build_id, project_id, spec.event_type, spec.ns, spec.var,
+                                          spec.meta))
+        return DeployResult(build_id, project_id, handlers, changed=True)

@@ -1,0 +1,61 @@
+"""Enqueueing persisted events on JetStream, and the outbox sweeper that repairs missed publishes.
+
+The event row is committed first; the JetStream publish carries `Nats-Msg-Id = event_id`
+so a re-publish by the sweeper is de-duplicated by the server inside its window. An
+event whose publish failed (or whose ingest crashed between commit and publish) keeps
+`published_at IS NULL` and is found by the sweeper: an acknowledged event is never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from nats.js import JetStreamContext
+from psycopg_pool import AsyncConnectionPool
+
+from services.core import model, subjects
+from services.core.pb import hot_executor_pb2 as exec_pb
+from services.ingest import store
+
+log = logging.getLogger(__name__)
+
+
+class EventPublisher:
+    """Publishes event pointers to JetStream and records that they were accepted."""
+
+    def __init__(self, js: JetStreamContext, pool: AsyncConnectionPool) -> None:
+        self._js = js
+        self._pool = pool
+
+    async def publish(self, event: model.Event, *, traceparent: str = "") -> bool:
+        """Publish one event; False (and logged) when JetStream did not acknowledge it."""
+        body = exec_pb.QueuedEvent(event_id=event.event_id, env_id=event.env_id, traceparent=traceparent)
+        try:
+            await self._js.publish(subjects.events_subject(event.env_id), body.SerializeToString(),
+                                   headers={"Nats-Msg-Id": event.event_id}, timeout=5)
+        except Exception as exc:  # noqa: BLE001 - the sweeper retries whatever failed here
+            log.warning("publish of event %s failed, the outbox sweeper will retry: %s", event.event_id, exc)
+            return False
+        await store.mark_published(self._pool, [event.event_id])
+        return True
+
+    async def sweep_once(self, grace: timedelta = timedelta(seconds=5)) -> int:
+        """Re-publish events committed more than `grace` ago and never acknowledged; returns the count."""
+        events = await store.unpublished_events(self._pool, datetime.now(UTC) - grace)
+        published = 0
+        for event in events:
+            if await self.publish(event):
+                published += 1
+        if published:
+            log.info("outbox sweeper re-published %d event(s)", published)
+        return published
+
+    async def run_sweeper(self, interval_s: float = 5.0) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except Exception:
+                log.exception("outbox sweep failed")
+            await asyncio.sleep(interval_s)

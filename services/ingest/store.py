@@ -1,0 +1,175 @@
+"""Ingest's PostgreSQL queries. Rows become domain objects here and nowhere else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from services.core import model
+from services.core.errors import NotFound
+from services.core.ids import new_id
+
+Row = dict[str, Any]
+
+_RUN_COLUMNS = """
+    r.run_id::text, r.env_id::text, r.stream_id::text, r.build_id::text, r.run_type_id, r.status_id,
+    r.start_time, r.stop_time, r.origin_run_id::text, r.event_id::text, r.result, r.project_id::text,
+    p.name AS project_name, r.retry_attempt, r.next_retry_at, r.fn_name
+"""
+_RUN_FROM = "hot.run r LEFT JOIN hot.project p ON p.project_id = r.project_id"
+_EVENT_COLUMNS = """
+    event_id::text, env_id::text, stream_id::text, event_type, event_data, event_time, created_at,
+    handled, source_run_id::text
+"""
+
+
+def event_from_row(row: Row) -> model.Event:
+    return model.Event(event_id=row["event_id"], env_id=row["env_id"], stream_id=row["stream_id"],
+                       event_type=row["event_type"], event_data=row["event_data"], event_time=row["event_time"],
+                       created_at=row["created_at"], handled=row["handled"], source_run_id=row["source_run_id"])
+
+
+def run_from_row(row: Row) -> model.Run:
+    return model.Run(
+        run_id=row["run_id"], env_id=row["env_id"], stream_id=row["stream_id"], build_id=row["build_id"],
+        run_type=model.RunType(row["run_type_id"]), status=model.RunStatus(row["status_id"]),
+        start_time=row["start_time"], stop_time=row["stop_time"], origin_run_id=row["origin_run_id"],
+        event_id=row["event_id"], result=row["result"], project_id=row["project_id"],
+        project_name=row["project_name"], retry_attempt=row["retry_attempt"],
+        next_retry_at=row["next_retry_at"], fn_name=row["fn_name"],
+    )
+
+
+async def insert_event(
+    conn: AsyncConnection[Row],
+    *,
+    env_id: str,
+    stream_id: str | None,
+    event_type: str,
+    event_data: Any,
+    source_run_id: str | None = None,
+    created_by: str | None = None,
+) -> model.Event:
+    """Create the stream if new and insert the event, in the caller's transaction.
+
+    A stream id that exists in another environment is reported as not found, so ids of
+    other environments cannot be probed.
+    """
+    if stream_id:
+        cur = await conn.execute("SELECT env_id::text FROM hot.stream WHERE stream_id = %s", (stream_id,))
+        owner = await cur.fetchone()
+        if owner is not None and owner["env_id"] != env_id:
+            raise NotFound("Stream not found")
+    else:
+        stream_id = new_id()
+    await conn.execute(
+        "INSERT INTO hot.stream (stream_id, env_id, total_events) VALUES (%s, %s, 1) "
+        "ON CONFLICT (stream_id) DO UPDATE SET total_events = hot.stream.total_events + 1, "
+        "last_activity_at = now()",
+        (stream_id, env_id),
+    )
+    cur = await conn.execute(
+        f"INSERT INTO hot.event (event_id, env_id, stream_id, event_type, event_data, event_time, created_by, "
+        f"source_run_id) VALUES (%s, %s, %s, %s, %s, now(), %s, %s) RETURNING {_EVENT_COLUMNS}",
+        (new_id(), env_id, stream_id, event_type, Jsonb(event_data), created_by, source_run_id),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return event_from_row(row)
+
+
+async def mark_published(pool: AsyncConnectionPool, event_ids: list[str]) -> None:
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE hot.event SET published_at = now() WHERE event_id = ANY(%s::uuid[]) "
+                           "AND published_at IS NULL", (event_ids,))
+
+
+async def unpublished_events(pool: AsyncConnectionPool, older_than: datetime, limit: int = 500) -> list[model.Event]:
+    """Events committed before `older_than` whose publish was never acknowledged (the outbox)."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM hot.event WHERE published_at IS NULL AND created_at < %s "
+            "ORDER BY created_at LIMIT %s",
+            (older_than, limit),
+        )
+        return [event_from_row(row) for row in await cur.fetchall()]
+
+
+async def get_event(pool: AsyncConnectionPool, env_id: str, event_id: str) -> model.Event:
+    async with pool.connection() as conn:
+        cur = await conn.execute(f"SELECT {_EVENT_COLUMNS} FROM hot.event WHERE event_id = %s AND env_id = %s",
+                                 (event_id, env_id))
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("Event not found")
+    return event_from_row(row)
+
+
+async def list_events(pool: AsyncConnectionPool, env_id: str, page: model.Page) -> model.PageOf[model.Event]:
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT count(*) AS n FROM hot.event WHERE env_id = %s", (env_id,))
+        total = (await cur.fetchone() or {"n": 0})["n"]
+        cur = await conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM hot.event WHERE env_id = %s "
+            "ORDER BY event_time DESC, event_id DESC LIMIT %s OFFSET %s",
+            (env_id, page.limit, page.offset),
+        )
+        rows = await cur.fetchall()
+    return model.PageOf([event_from_row(r) for r in rows], total, page)
+
+
+async def _page_of_runs(pool: AsyncConnectionPool, where: str, params: tuple[Any, ...],
+                        page: model.Page) -> model.PageOf[model.Run]:
+    async with pool.connection() as conn:
+        cur = await conn.execute(f"SELECT count(*) AS n FROM hot.run r WHERE {where}", params)
+        total = (await cur.fetchone() or {"n": 0})["n"]
+        cur = await conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM {_RUN_FROM} WHERE {where} "
+            "ORDER BY r.start_time DESC, r.run_id DESC LIMIT %s OFFSET %s",
+            (*params, page.limit, page.offset),
+        )
+        rows = await cur.fetchall()
+    return model.PageOf([run_from_row(r) for r in rows], total, page)
+
+
+async def list_event_runs(pool: AsyncConnectionPool, env_id: str, event_id: str,
+                          page: model.Page) -> model.PageOf[model.Run]:
+    await get_event(pool, env_id, event_id)  # 404 when the event is missing
+    return await _page_of_runs(pool, "r.env_id = %s AND r.event_id = %s", (env_id, event_id), page)
+
+
+async def list_runs(
+    pool: AsyncConnectionPool,
+    env_id: str,
+    page: model.Page,
+    *,
+    status: model.RunStatus | None = None,
+    run_type: model.RunType | None = None,
+    since_seconds: int = 0,
+) -> model.PageOf[model.Run]:
+    clauses = ["r.env_id = %s", "r.run_type_id <> %s"]
+    params: list[Any] = [env_id, int(model.RunType.TASK)]
+    if status is not None:
+        clauses.append("r.status_id = %s")
+        params.append(int(status))
+    if run_type is not None:
+        clauses.append("r.run_type_id = %s")
+        params.append(int(run_type))
+    if since_seconds > 0:
+        clauses.append("r.start_time >= now() - make_interval(secs => %s)")
+        params.append(since_seconds)
+    return await _page_of_runs(pool, " AND ".join(clauses), tuple(params), page)
+
+
+async def get_run(pool: AsyncConnectionPool, env_id: str, run_id: str) -> model.Run:
+    async with pool.connection() as conn:
+        cur = await conn.execute(f"SELECT {_RUN_COLUMNS} FROM {_RUN_FROM} WHERE r.run_id = %s AND r.env_id = %s",
+                                 (run_id, env_id))
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("Run not found")
+    return run_from_row(row)

@@ -1,0 +1,37 @@
+"""Session fixtures: real NATS (JetStream) and PostgreSQL on free ports, and a running `hot dev`."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.core.devstack import EmbeddedNats, EmbeddedPostgres
+
+
+def make_temp_dir(prefix: str) -> Path:
+    """A temp dir an unprivileged postgres can traverse (pytest's own tmp dirs are 0700 as root)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> Iterator[str]:
+    base = make_temp_dir("hot-nats-")
+    server = EmbeddedNats(base).start()
+    yield server.url
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    base = make_temp_dir("hot-pg-")
+    server = EmbeddedPostgres(base, fast_unsafe=True).start()
+    yield server.dsn
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)
