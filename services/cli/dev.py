@@ -25,12 +25,12 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.cli.supervisor import ServiceSpec, Supervisor
 from services.core import db
 from services.core.credentials import ensure_dev_environment
 from services.core.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from services.core.pb import hot_ingest_pb2 as ingest_pb
 from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
-from services.cli.supervisor import ServiceSpec, Supervisor
 
 log = logging.getLogger("hot.dev")
 

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in LANGUAGE_COMMANDS:
         from hotlang.cli import main as language_main
 
-        return language_main(args)
+        return int(language_main(args))
     parser = argparse.ArgumentParser(prog="hot", description="Hot for Python: event-driven workflows in Hot.")
     sub = parser.add_subparsers(dest="command", required=True)
     dev = sub.add_parser("dev", help="run the whole platform locally with embedded NATS and PostgreSQL")

@@ -13,7 +13,7 @@ import psycopg
 
 from services.core.ids import new_id
 
-TOKEN_PREFIX = "hot_"
+TOKEN_PREFIX = "hot_"  # noqa: S105 - a prefix, not a secret
 FULL_ACCESS = {"*:*": ["*"]}
 
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 import logging
 import re
 from importlib import resources
+from typing import Any
 
 import psycopg
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger(__name__)
+
+Pool = AsyncConnectionPool[AsyncConnection[dict[str, Any]]]
+"""The async pool type every service uses: connections yield rows as dicts."""
 
 _MIGRATION_LOCK = 4849672113597840  # advisory lock key reserved for migrations
 _MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -38,27 +43,27 @@ def migration_files() -> list[tuple[int, str, str]]:
 def migrate(dsn: str) -> list[int]:
     """Apply the migrations this database lacks; returns the versions applied now."""
     applied_now: list[int] = []
-    with psycopg.connect(dsn, autocommit=False) as conn:
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            conn.execute("CREATE TABLE IF NOT EXISTS public.hot_schema_migrations ("
-                         "version integer PRIMARY KEY, name text NOT NULL, "
-                         "applied_at timestamptz NOT NULL DEFAULT now())")
-            done = {row[0] for row in conn.execute("SELECT version FROM public.hot_schema_migrations")}
-            for version, name, sql in migration_files():
-                if version in done:
-                    continue
-                log.info("applying migration %s", name)
-                conn.execute(sql.encode())
-                conn.execute("INSERT INTO public.hot_schema_migrations (version, name) VALUES (%s, %s)",
-                             (version, name))
-                applied_now.append(version)
+    with psycopg.connect(dsn, autocommit=False) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        conn.execute("CREATE TABLE IF NOT EXISTS public.hot_schema_migrations ("
+                     "version integer PRIMARY KEY, name text NOT NULL, "
+                     "applied_at timestamptz NOT NULL DEFAULT now())")
+        done = {row[0] for row in conn.execute("SELECT version FROM public.hot_schema_migrations")}
+        for version, name, sql in migration_files():
+            if version in done:
+                continue
+            log.info("applying migration %s", name)
+            conn.execute(sql.encode())
+            conn.execute("INSERT INTO public.hot_schema_migrations (version, name) VALUES (%s, %s)",
+                         (version, name))
+            applied_now.append(version)
     return applied_now
 
 
-async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
+async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
     """Open an async pool whose connections return rows as dicts."""
-    pool = AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False,
-                               kwargs={"row_factory": dict_row, "autocommit": True})
+    pool: Pool = AsyncConnectionPool(dsn, connection_class=AsyncConnection[dict[str, Any]], min_size=min_size,
+                                     max_size=max_size, open=False,
+                                     kwargs={"row_factory": dict_row, "autocommit": True})
     await pool.open(wait=True, timeout=30)
     return pool

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
@@ -25,6 +25,9 @@ from services.core.errors import ERRORS_BY_CODE, PlatformError
 log = logging.getLogger(__name__)
 
 ERROR_DOMAIN = "hot.dev"
+
+Context: TypeAlias = Any
+"""A `grpc.aio.ServicerContext` (grpcio ships no type information)."""
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
@@ -40,12 +43,12 @@ def platform_status(err: PlatformError) -> grpc.Status:
 
 
 def rpc_errors(
-    method: Callable[[Any, Req, grpc.aio.ServicerContext], Awaitable[Resp]],
-) -> Callable[[Any, Req, grpc.aio.ServicerContext], Awaitable[Resp]]:
+    method: Callable[[Any, Req, Context], Awaitable[Resp]],
+) -> Callable[[Any, Req, Context], Awaitable[Resp]]:
     """Decorate a servicer method: PlatformError → status with details; anything else → INTERNAL."""
 
     @functools.wraps(method)
-    async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> Resp:
+    async def wrapper(self: Any, request: Req, context: Context) -> Resp:
         try:
             return await method(self, request, context)
         except PlatformError as err:
@@ -79,7 +82,7 @@ async def start_server(
     listen: str,
     register: Callable[[grpc.aio.Server], None],
     service_names: Iterable[str],
-) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+) -> tuple[grpc.aio.Server, int, Any]:
     """Start a grpc.aio server with health and reflection; returns (server, bound port, health)."""
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     register(server)

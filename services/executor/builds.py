@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from psycopg_pool import AsyncConnectionPool
-
 from hotlang import Program, load_program
+from services.core.db import Pool
 from services.executor import store
 
 
 class BuildCache:
     """Loaded `Program`s by build id. Builds are immutable, so entries never go stale."""
 
-    def __init__(self, pool: AsyncConnectionPool, max_builds: int = 64) -> None:
+    def __init__(self, pool: Pool, max_builds: int = 64) -> None:
         self._pool = pool
         self._programs: dict[str, Program] = {}
         self._locks: dict[str, asyncio.Lock] = {}

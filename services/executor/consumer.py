@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 
+from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.aio.msg import Msg
 
 from services.core import messaging, subjects
 from services.core.pb import hot_executor_pb2 as exec_pb

@@ -7,6 +7,7 @@ service's event loop and waits for the answer.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -39,8 +40,9 @@ class RunHost:
 
     def send(self, event_type: str, data: Any) -> dict[str, Any]:
         """Publish a child event on this run's stream through ingest; returns its EventInfo."""
-        future = asyncio.run_coroutine_threadsafe(self._send(event_type, data, self.env_id, self.stream_id, self.run_id),
-                                                  self._loop)
+        pending = self._send(event_type, data, self.env_id, self.stream_id, self.run_id)
+        future: concurrent.futures.Future[dict[str, Any]] = asyncio.run_coroutine_threadsafe(
+            pending, self._loop)  # type: ignore[arg-type]
         return future.result(timeout=SEND_TIMEOUT_S)
 
     def stream_data(self, data_type: str, payload: Any) -> None:

@@ -15,10 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
 from hotlang import HotCancelled, HotError, HotFailure, Program, to_json
 from services.core import ids, model, subjects
+from services.core.db import Pool
 from services.core.wire import dumps
 from services.executor import store
 from services.executor.builds import BuildCache
@@ -43,7 +42,7 @@ class Counters:
 class EventRunner:
     """Runs the handlers an event selects; one instance per executor process."""
 
-    def __init__(self, pool: AsyncConnectionPool, builds: BuildCache, *, send: SendFn, publish: PublishFn,
+    def __init__(self, pool: Pool, builds: BuildCache, *, send: SendFn, publish: PublishFn,
                  threads: ThreadPoolExecutor, run_timeout_s: float) -> None:
         self._pool = pool
         self._builds = builds
@@ -101,6 +100,7 @@ class EventRunner:
             run = await self._start(event, model.RunType.CALL, None, None, None, str(fn))
             await self._finish(run, Outcome(model.RunStatus.FAILED, model.failure_result(message)))
             return
+        assert isinstance(fn, str)
         await self._run(event, model.RunType.CALL, None, build_id, project_id, program, fn, list(args))
 
     async def _start(self, event: model.Event, run_type: model.RunType, handler: model.Handler | None,
@@ -138,7 +138,7 @@ class EventRunner:
             return Outcome(model.RunStatus.CANCELLED, model.cancellation_result(err.msg, _json_or_none(err.data)))
         except HotError as err:
             return Outcome(model.RunStatus.FAILED, model.failure_result(str(err)))
-        except Exception as err:  # noqa: BLE001 - a bug in a native must fail the run, not the executor
+        except Exception as err:
             log.exception("unexpected error while running a handler")
             return Outcome(model.RunStatus.FAILED, model.failure_result(f"internal error: {err}"))
         try:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import grpc
-
-from services.core.grpcio import rpc_errors
+from services.core.grpcio import Context, rpc_errors
 from services.core.pb import hot_executor_pb2 as pb
 from services.core.pb import hot_executor_pb2_grpc as pb_grpc
 from services.executor.builds import BuildCache
@@ -18,7 +16,7 @@ class ExecutorServicer(pb_grpc.ExecutorServicer):
 
     @rpc_errors
     async def GetStatus(self, request: pb.ExecutorStatusRequest,
-                        context: grpc.aio.ServicerContext) -> pb.ExecutorStatus:
+                        context: Context) -> pb.ExecutorStatus:
         return pb.ExecutorStatus(runs_in_flight=self._counters.runs_in_flight,
                                  runs_finished=self._counters.runs_finished,
                                  events_acked=self._counters.events_acked, builds_cached=len(self._builds))

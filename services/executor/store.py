@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from services.core import model
+from services.core.db import Pool
 
 CRASH_MESSAGE = "Worker crashed during event processing - event will be retried"
 
 
-async def load_event(pool: AsyncConnectionPool, event_id: str) -> model.Event | None:
+async def load_event(pool: Pool, event_id: str) -> model.Event | None:
     async with pool.connection() as conn:
         cur = await conn.execute(
             "SELECT event_id::text, env_id::text, stream_id::text, event_type, event_data, event_time, created_at, "
@@ -24,7 +24,7 @@ async def load_event(pool: AsyncConnectionPool, event_id: str) -> model.Event | 
     return model.Event(**row)
 
 
-async def handlers_for(pool: AsyncConnectionPool, env_id: str, event_type: str) -> list[model.Handler]:
+async def handlers_for(pool: Pool, env_id: str, event_type: str) -> list[model.Handler]:
     """Deployed handlers whose on-event equals `event_type` exactly, ordered by (ns, var)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
@@ -38,7 +38,7 @@ async def handlers_for(pool: AsyncConnectionPool, env_id: str, event_type: str) 
         return [model.Handler(**row) for row in await cur.fetchall()]
 
 
-async def deployed_build_ids(pool: AsyncConnectionPool, env_id: str) -> list[tuple[str, str]]:
+async def deployed_build_ids(pool: Pool, env_id: str) -> list[tuple[str, str]]:
     """(build_id, project_id) of every deployed build in the environment, by project name."""
     async with pool.connection() as conn:
         cur = await conn.execute(
@@ -48,7 +48,7 @@ async def deployed_build_ids(pool: AsyncConnectionPool, env_id: str) -> list[tup
         return [(r["build_id"], r["project_id"]) for r in await cur.fetchall()]
 
 
-async def build_files(pool: AsyncConnectionPool, build_id: str) -> dict[str, str]:
+async def build_files(pool: Pool, build_id: str) -> dict[str, str]:
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT files FROM hot.build WHERE build_id = %s", (build_id,))
         row = await cur.fetchone()
@@ -58,7 +58,7 @@ async def build_files(pool: AsyncConnectionPool, build_id: str) -> dict[str, str
     return files
 
 
-async def finished_handler_ids(pool: AsyncConnectionPool, event_id: str) -> set[str]:
+async def finished_handler_ids(pool: Pool, event_id: str) -> set[str]:
     """Handlers that already have a terminal or pending-retry run for this event (redelivery)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
@@ -67,7 +67,7 @@ async def finished_handler_ids(pool: AsyncConnectionPool, event_id: str) -> set[
         return {row["id"] for row in await cur.fetchall()}
 
 
-async def fail_stale_runs(pool: AsyncConnectionPool, event_id: str) -> int:
+async def fail_stale_runs(pool: Pool, event_id: str) -> int:
     """Runs of this event still `running` belong to a crashed delivery: fail them (guarded)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
@@ -77,7 +77,7 @@ async def fail_stale_runs(pool: AsyncConnectionPool, event_id: str) -> int:
 
 
 async def insert_running_run(
-    pool: AsyncConnectionPool,
+    pool: Pool,
     *,
     run_id: str,
     event: model.Event,
@@ -104,7 +104,7 @@ async def insert_running_run(
                      project_id=project_id, fn_name=fn_name)
 
 
-async def finish_run(pool: AsyncConnectionPool, run: model.Run, status: model.RunStatus,
+async def finish_run(pool: Pool, run: model.Run, status: model.RunStatus,
                      result: Any) -> datetime | None:
     """Write the terminal state. The `status_id = 1` guard means a late or duplicate result
     never overwrites a run that already ended; returns the stop time, or None if the guard refused."""
@@ -123,6 +123,6 @@ async def finish_run(pool: AsyncConnectionPool, run: model.Run, status: model.Ru
     return stop
 
 
-async def mark_event_completed(pool: AsyncConnectionPool, event_id: str) -> None:
+async def mark_event_completed(pool: Pool, event_id: str) -> None:
     async with pool.connection() as conn:
         await conn.execute("UPDATE hot.event SET completed_at = now() WHERE event_id = %s", (event_id,))

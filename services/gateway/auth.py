@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 import grpc
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from services.core import model
 from services.core.errors import Unauthenticated
@@ -46,7 +47,7 @@ class TokenCache:
         return principal
 
 
-def auth_middleware(cache: TokenCache) -> envelope.Handler:
+def auth_middleware(cache: TokenCache) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: envelope.Handler) -> web.StreamResponse:
         if request.path in PUBLIC_PATHS or not request.path.startswith("/v1"):
@@ -64,7 +65,7 @@ def auth_middleware(cache: TokenCache) -> envelope.Handler:
         request[PRINCIPAL] = principal
         return await handler(request)
 
-    return middleware  # type: ignore[return-value]
+    return middleware
 
 
 def principal_of(request: web.Request) -> model.Principal:

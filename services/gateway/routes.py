@@ -6,11 +6,11 @@ from aiohttp import web
 
 from services.core.errors import Unprocessable
 from services.core.ids import parse_uuid
+from services.core.wire import rfc3339
 from services.gateway import envelope, params
 from services.gateway.auth import principal_of
 from services.gateway.responses import event_response, run_response
-from services.gateway.state import INGEST, STARTED_AT, SETTINGS
-from services.core.wire import rfc3339
+from services.gateway.state import INGEST, SETTINGS, STARTED_AT
 
 routes = web.RouteTableDef()
 

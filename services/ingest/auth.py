@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from psycopg_pool import AsyncConnectionPool
-
 from services.core import model
 from services.core.credentials import token_hash
+from services.core.db import Pool
 from services.core.errors import Unauthenticated
 
 
-async def authenticate(pool: AsyncConnectionPool, token: str) -> model.Principal:
+async def authenticate(pool: Pool, token: str) -> model.Principal:
     """The principal of an active, unexpired API key in an active environment."""
     if not token:
         raise Unauthenticated("missing token")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from hotlang import HotError, HotSyntaxError, load_program
 from services.core import model
+from services.core.db import Pool
 from services.core.errors import BadRequest, Unprocessable
 from services.core.ids import new_id
 
@@ -72,7 +71,7 @@ def validate_project_name(name: str) -> None:
         raise BadRequest("project name must be 1-100 characters of letters, digits, '-', '_' or '.'")
 
 
-async def deploy_build(pool: AsyncConnectionPool, env_id: str, project_name: str,
+async def deploy_build(pool: Pool, env_id: str, project_name: str,
                        files: dict[str, str]) -> DeployResult:
     """Store the build and make it the project's deployed build, in one transaction.
 
@@ -114,9 +113,9 @@ async def deploy_build(pool: AsyncConnectionPool, env_id: str, project_name: str
         for spec in specs:
             handler_id = new_id()
             await conn.execute(
-                "INSERT INTO hot.event_handler (event_handler_id, build_id, event_type, ns, var, meta, file, line, col) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (handler_id, build_id, spec.event_type, spec.ns, spec.var, Jsonb(json.loads(json.dumps(spec.meta))),
+                "INSERT INTO hot.event_handler (event_handler_id, build_id, event_type, ns, var, meta, file, line, "
+                "col) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (handler_id, build_id, spec.event_type, spec.ns, spec.var, Jsonb(spec.meta),
                  spec.file, spec.line, spec.column),
             )
             handlers.append(model.Handler(handler_id, build_id, project_id, spec.event_type, spec.ns, spec.var,

@@ -13,9 +13,9 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
-from psycopg_pool import AsyncConnectionPool
 
 from services.core import model, subjects
+from services.core.db import Pool
 from services.core.pb import hot_executor_pb2 as exec_pb
 from services.ingest import store
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 class EventPublisher:
     """Publishes event pointers to JetStream and records that they were accepted."""
 
-    def __init__(self, js: JetStreamContext, pool: AsyncConnectionPool) -> None:
+    def __init__(self, js: JetStreamContext, pool: Pool) -> None:
         self._js = js
         self._pool = pool
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import grpc
-from psycopg_pool import AsyncConnectionPool
-
 from services.core import model, wire
+from services.core.db import Pool
 from services.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
-from services.core.grpcio import rpc_errors
+from services.core.grpcio import Context, rpc_errors
 from services.core.ids import parse_uuid
 from services.core.pb import hot_common_pb2 as common_pb
 from services.core.pb import hot_ingest_pb2 as pb
@@ -36,12 +34,12 @@ def _env(request: Any) -> str:
 
 
 class IngestServicer(pb_grpc.IngestServicer):
-    def __init__(self, pool: AsyncConnectionPool, publisher: EventPublisher) -> None:
+    def __init__(self, pool: Pool, publisher: EventPublisher) -> None:
         self._pool = pool
         self._publisher = publisher
 
     @rpc_errors
-    async def PublishEvent(self, request: pb.PublishEventRequest, context: grpc.aio.ServicerContext) -> common_pb.Event:
+    async def PublishEvent(self, request: pb.PublishEventRequest, context: Context) -> common_pb.Event:
         env_id = _env(request)
         event_type = request.event_type
         if not event_type:
@@ -71,31 +69,31 @@ class IngestServicer(pb_grpc.IngestServicer):
         return wire.event_to_proto(event)
 
     @rpc_errors
-    async def GetEvent(self, request: pb.GetEventRequest, context: grpc.aio.ServicerContext) -> common_pb.Event:
+    async def GetEvent(self, request: pb.GetEventRequest, context: Context) -> common_pb.Event:
         event = await store.get_event(self._pool, _env(request), _uuid(request.event_id, "Event"))
         return wire.event_to_proto(event)
 
     @rpc_errors
     async def ListEvents(self, request: pb.ListEventsRequest,
-                         context: grpc.aio.ServicerContext) -> pb.ListEventsResponse:
+                         context: Context) -> pb.ListEventsResponse:
         page = await store.list_events(self._pool, _env(request), wire.page_from_proto(request.page))
         return pb.ListEventsResponse(events=[wire.event_to_proto(e) for e in page.items],
                                      page=wire.page_to_proto(page))
 
     @rpc_errors
     async def ListEventRuns(self, request: pb.ListEventRunsRequest,
-                            context: grpc.aio.ServicerContext) -> pb.ListRunsResponse:
+                            context: Context) -> pb.ListRunsResponse:
         page = await store.list_event_runs(self._pool, _env(request), _uuid(request.event_id, "Event"),
                                            wire.page_from_proto(request.page))
         return pb.ListRunsResponse(runs=[wire.run_to_proto(r) for r in page.items], page=wire.page_to_proto(page))
 
     @rpc_errors
-    async def GetRun(self, request: pb.GetRunRequest, context: grpc.aio.ServicerContext) -> common_pb.Run:
+    async def GetRun(self, request: pb.GetRunRequest, context: Context) -> common_pb.Run:
         run = await store.get_run(self._pool, _env(request), _uuid(request.run_id, "Run"))
         return wire.run_to_proto(run)
 
     @rpc_errors
-    async def ListRuns(self, request: pb.ListRunsRequest, context: grpc.aio.ServicerContext) -> pb.ListRunsResponse:
+    async def ListRuns(self, request: pb.ListRunsRequest, context: Context) -> pb.ListRunsResponse:
         if request.since_seconds < 0:
             raise BadRequest("since_seconds must not be negative")
         page = await store.list_runs(
@@ -108,7 +106,7 @@ class IngestServicer(pb_grpc.IngestServicer):
 
     @rpc_errors
     async def DeployBuild(self, request: pb.DeployBuildRequest,
-                          context: grpc.aio.ServicerContext) -> pb.DeployBuildResponse:
+                          context: Context) -> pb.DeployBuildResponse:
         files = {f.path: f.content for f in request.files}
         if len(files) != len(request.files):
             raise BadRequest("duplicate file paths in build")
@@ -120,7 +118,7 @@ class IngestServicer(pb_grpc.IngestServicer):
         )
 
     @rpc_errors
-    async def Authenticate(self, request: pb.AuthenticateRequest, context: grpc.aio.ServicerContext) -> pb.Principal:
+    async def Authenticate(self, request: pb.AuthenticateRequest, context: Context) -> pb.Principal:
         principal = await auth.authenticate(self._pool, request.token)
         return pb.Principal(env_id=principal.env_id, org_id=principal.org_id,
                             credential_id=principal.credential_id, kind=principal.kind,

@@ -7,9 +7,9 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from services.core import model
+from services.core.db import Pool
 from services.core.errors import NotFound
 from services.core.ids import new_id
 
@@ -82,13 +82,13 @@ async def insert_event(
     return event_from_row(row)
 
 
-async def mark_published(pool: AsyncConnectionPool, event_ids: list[str]) -> None:
+async def mark_published(pool: Pool, event_ids: list[str]) -> None:
     async with pool.connection() as conn:
         await conn.execute("UPDATE hot.event SET published_at = now() WHERE event_id = ANY(%s::uuid[]) "
                            "AND published_at IS NULL", (event_ids,))
 
 
-async def unpublished_events(pool: AsyncConnectionPool, older_than: datetime, limit: int = 500) -> list[model.Event]:
+async def unpublished_events(pool: Pool, older_than: datetime, limit: int = 500) -> list[model.Event]:
     """Events committed before `older_than` whose publish was never acknowledged (the outbox)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
@@ -99,7 +99,7 @@ async def unpublished_events(pool: AsyncConnectionPool, older_than: datetime, li
         return [event_from_row(row) for row in await cur.fetchall()]
 
 
-async def get_event(pool: AsyncConnectionPool, env_id: str, event_id: str) -> model.Event:
+async def get_event(pool: Pool, env_id: str, event_id: str) -> model.Event:
     async with pool.connection() as conn:
         cur = await conn.execute(f"SELECT {_EVENT_COLUMNS} FROM hot.event WHERE event_id = %s AND env_id = %s",
                                  (event_id, env_id))
@@ -109,7 +109,7 @@ async def get_event(pool: AsyncConnectionPool, env_id: str, event_id: str) -> mo
     return event_from_row(row)
 
 
-async def list_events(pool: AsyncConnectionPool, env_id: str, page: model.Page) -> model.PageOf[model.Event]:
+async def list_events(pool: Pool, env_id: str, page: model.Page) -> model.PageOf[model.Event]:
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT count(*) AS n FROM hot.event WHERE env_id = %s", (env_id,))
         total = (await cur.fetchone() or {"n": 0})["n"]
@@ -122,7 +122,7 @@ async def list_events(pool: AsyncConnectionPool, env_id: str, page: model.Page) 
     return model.PageOf([event_from_row(r) for r in rows], total, page)
 
 
-async def _page_of_runs(pool: AsyncConnectionPool, where: str, params: tuple[Any, ...],
+async def _page_of_runs(pool: Pool, where: str, params: tuple[Any, ...],
                         page: model.Page) -> model.PageOf[model.Run]:
     async with pool.connection() as conn:
         cur = await conn.execute(f"SELECT count(*) AS n FROM hot.run r WHERE {where}", params)
@@ -136,14 +136,14 @@ async def _page_of_runs(pool: AsyncConnectionPool, where: str, params: tuple[Any
     return model.PageOf([run_from_row(r) for r in rows], total, page)
 
 
-async def list_event_runs(pool: AsyncConnectionPool, env_id: str, event_id: str,
+async def list_event_runs(pool: Pool, env_id: str, event_id: str,
                           page: model.Page) -> model.PageOf[model.Run]:
     await get_event(pool, env_id, event_id)  # 404 when the event is missing
     return await _page_of_runs(pool, "r.env_id = %s AND r.event_id = %s", (env_id, event_id), page)
 
 
 async def list_runs(
-    pool: AsyncConnectionPool,
+    pool: Pool,
     env_id: str,
     page: model.Page,
     *,
@@ -165,7 +165,7 @@ async def list_runs(
     return await _page_of_runs(pool, " AND ".join(clauses), tuple(params), page)
 
 
-async def get_run(pool: AsyncConnectionPool, env_id: str, run_id: str) -> model.Run:
+async def get_run(pool: Pool, env_id: str, run_id: str) -> model.Run:
     async with pool.connection() as conn:
         cur = await conn.execute(f"SELECT {_RUN_COLUMNS} FROM {_RUN_FROM} WHERE r.run_id = %s AND r.env_id = %s",
                                  (run_id, env_id))

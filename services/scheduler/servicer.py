@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import grpc
-
-from services.core.grpcio import rpc_errors
+from services.core.grpcio import Context, rpc_errors
 from services.core.pb import hot_scheduler_pb2 as pb
 from services.core.pb import hot_scheduler_pb2_grpc as pb_grpc
 
@@ -16,5 +14,5 @@ class SchedulerServicer(pb_grpc.SchedulerServicer):
 
     @rpc_errors
     async def GetStatus(self, request: pb.SchedulerStatusRequest,
-                        context: grpc.aio.ServicerContext) -> pb.SchedulerStatus:
+                        context: Context) -> pb.SchedulerStatus:
         return pb.SchedulerStatus(leader=self.leader, active_schedules=self.active_schedules)

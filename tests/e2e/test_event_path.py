@@ -82,12 +82,13 @@ def test_status_is_public(platform: DevPlatform) -> None:
     assert {"version", "git_sha", "start_time"} <= body.keys()
 
 
-@pytest.mark.parametrize("token", [None, "nope", ""])
-def test_v1_requires_a_valid_api_key(platform: DevPlatform, token: str | None) -> None:
-    with platform.client(token=token) as client:
-        resp = client.get("/v1/runs")
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer"])
+def test_v1_requires_a_valid_api_key(platform: DevPlatform, header: str | None) -> None:
+    with platform.client(token=None) as client:
+        resp = client.get("/v1/runs", headers={"Authorization": header} if header else {})
     assert resp.status_code == 401
     assert resp.json()["error"]["code"] == "unauthorized"
+    assert resp.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_order_created_runs_every_matching_handler(api: httpx.Client) -> None:
