@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 class DevPlatform:
     """A `hot dev` process over a copy of a project folder."""
 
-    def __init__(self, project_files: dict[str, str], *, include_examples: bool = True) -> None:
+    def __init__(self, project_files: dict[str, str], *, include_examples: bool = True,
+                 env: dict[str, str] | None = None) -> None:
         self.base = make_temp_dir("hot-e2e-")
         self.project = self.base / "project"
         if include_examples:
@@ -36,6 +37,7 @@ class DevPlatform:
         self.log_path = self.base / "hot-dev.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.state: dict[str, Any] = {}
+        self.extra_env = env or {}
 
     @property
     def state_file(self) -> Path:
@@ -44,6 +46,7 @@ class DevPlatform:
     def start(self, timeout: float = 90.0) -> DevPlatform:
         env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
         env["HOT_LOG_LEVEL"] = "INFO"
+        env.update(self.extra_env)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "services.cli.main", "dev", "--project", str(self.project),

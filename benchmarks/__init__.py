@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (python -m benchmarks) prints results against docs/targets.md."""

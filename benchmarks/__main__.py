@@ -1,0 +1,21 @@
+"""Run every benchmark and print one table against the targets in docs/targets.md."""
+
+from __future__ import annotations
+
+import argparse
+
+from benchmarks import platform_bench
+from benchmarks.table import Row, print_table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=2000, help="events for the throughput run")
+    args = parser.parse_args()
+    rows: list[Row] = []
+    rows += platform_bench.run(events=args.events)
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
