@@ -23,7 +23,6 @@ class EventConsumer:
     def __init__(self, js: JetStreamContext, runner: EventRunner, *, concurrency: int) -> None:
         self._js = js
         self._runner = runner
-        self._slots = asyncio.Semaphore(concurrency)
         self._concurrency = concurrency
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -45,7 +44,6 @@ class EventConsumer:
                 await asyncio.sleep(0.5)
                 continue
             for msg in messages:
-                await self._slots.acquire()
                 task = asyncio.create_task(self._handle(msg))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -62,22 +60,19 @@ class EventConsumer:
             await asyncio.wait(set(self._tasks), timeout=grace_s)
 
     async def _handle(self, msg: Msg) -> None:
+        queued = exec_pb.QueuedEvent()
         try:
-            queued = exec_pb.QueuedEvent()
-            try:
-                queued.ParseFromString(msg.data)
-            except Exception:  # noqa: BLE001
-                log.error("undecodable message on %s; terminating it", msg.subject)
-                await msg.term()
-                return
-            try:
-                await self._runner.process_event(queued.event_id)
-            except Exception:
-                # Not acknowledged: JetStream redelivers after ack_wait (at most max_deliver times).
-                log.exception("processing event %s failed; it will be redelivered", queued.event_id)
-                await msg.nak(delay=1.0)
-                return
-            await msg.ack()
-            self._runner.counters.events_acked += 1
-        finally:
-            self._slots.release()
+            queued.ParseFromString(msg.data)
+        except Exception:  # noqa: BLE001
+            log.error("undecodable message on %s; terminating it", msg.subject)
+            await msg.term()
+            return
+        try:
+            await self._runner.process_event(queued.event_id, redelivered=msg.metadata.num_delivered > 1)
+        except Exception:
+            # Not acknowledged: JetStream redelivers (at most max_deliver times).
+            log.exception("processing event %s failed; it will be redelivered", queued.event_id)
+            await msg.nak(delay=1.0)
+            return
+        await msg.ack()
+        self._runner.counters.events_acked += 1

@@ -52,17 +52,21 @@ class EventRunner:
         self._run_timeout_s = run_timeout_s
         self.counters = Counters()
 
-    async def process_event(self, event_id: str) -> None:
+    async def process_event(self, event_id: str, *, redelivered: bool = False) -> None:
+        """Run every handler the event selects. On a redelivery, runs a crashed delivery left
+        `running` are failed first, and handlers that already finished are skipped."""
         event = await store.load_event(self._pool, event_id)
         if event is None:
             log.warning("event %s not found; dropping its message", event_id)
             return
-        await store.fail_stale_runs(self._pool, event.event_id)
+        if redelivered:
+            await store.fail_stale_runs(self._pool, event.event_id)
         if event.event_type == "hot:call":
-            await self._run_call(event)
+            if not (redelivered and await store.has_finished_run(self._pool, event.event_id)):
+                await self._run_call(event)
         else:
             handlers = await store.handlers_for(self._pool, event.env_id, event.event_type)
-            done = await store.finished_handler_ids(self._pool, event.event_id) if handlers else set()
+            done = await store.finished_handler_ids(self._pool, event.event_id) if handlers and redelivered else set()
             run_type = model.RunType.for_event_type(event.event_type)
             # Handlers of one event run serially; one failing does not stop the others.
             for handler in handlers:

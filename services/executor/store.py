@@ -67,6 +67,12 @@ async def finished_handler_ids(pool: Pool, event_id: str) -> set[str]:
         return {row["id"] for row in await cur.fetchall()}
 
 
+async def has_finished_run(pool: Pool, event_id: str) -> bool:
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT 1 FROM hot.run WHERE event_id = %s AND status_id <> 1 LIMIT 1", (event_id,))
+        return await cur.fetchone() is not None
+
+
 async def fail_stale_runs(pool: Pool, event_id: str) -> int:
     """Runs of this event still `running` belong to a crashed delivery: fail them (guarded)."""
     async with pool.connection() as conn:

@@ -277,3 +277,26 @@ def test_supervisor_restarts_a_killed_service(platform: DevPlatform, api: httpx.
     event = publish(api, "order:created", {"order_id": "after-restart"})["data"]
     runs = settled_runs(api, event["event_id"], 2, timeout=30)
     assert all(r["status"] == "succeeded" for r in runs)
+
+
+def test_official_sdk_publishes_and_reads(platform: DevPlatform) -> None:
+    from hot import HotApiError, HotClient
+
+    with HotClient(token=platform.state["api_key"], base_url=platform.state["gateway_url"]) as client:
+        event = client.events.publish({"event_type": "order:created", "event_data": {"order_id": "sdk-1"}})
+        assert event["event_type"] == "order:created"
+        assert client.events.get(event["event_id"])["event_data"] == {"order_id": "sdk-1"}
+
+        def two_done() -> list[dict[str, Any]] | None:
+            runs: list[dict[str, Any]] = client.events.get_runs(event["event_id"])["data"]
+            return runs if len(runs) == 2 and all(r["status"] == "succeeded" for r in runs) else None
+
+        runs = wait_for(two_done, timeout=15)
+        assert client.runs.get(runs[0]["run_id"])["run_id"] == runs[0]["run_id"]
+        assert client.runs.list(limit=1)["pagination"]["limit"] == 1
+        try:
+            client.runs.get(str(uuid.uuid4()))
+        except HotApiError as err:
+            assert err.status_code == 404 and err.code == "not_found"
+        else:
+            raise AssertionError("expected a 404")
