@@ -33,13 +33,15 @@ async def main(stop: asyncio.Event) -> None:
         [pb.DESCRIPTOR.services_by_name["Ingest"].full_name],
     )
     log.info("ingest listening on port %d", port)
-    sweeper = asyncio.create_task(publisher.run_sweeper())
+    background = [asyncio.create_task(publisher.run_sweeper()), asyncio.create_task(publisher.run_ack_recorder())]
     await stop.wait()
     log.info("ingest stopping")
-    sweeper.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sweeper
     await server.stop(grace=5)
+    for task in background:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await publisher.flush_acked()
     await nc.drain()
     await pool.close()
 

@@ -28,6 +28,8 @@ class EventPublisher:
     def __init__(self, js: JetStreamContext, pool: Pool) -> None:
         self._js = js
         self._pool = pool
+        self._acked: list[str] = []
+        self._acked_waiting = asyncio.Event()
 
     async def publish(self, event: model.Event, *, traceparent: str = "") -> bool:
         """Publish one event; False (and logged) when JetStream did not acknowledge it."""
@@ -38,8 +40,27 @@ class EventPublisher:
         except Exception as exc:  # noqa: BLE001 - the sweeper retries whatever failed here
             log.warning("publish of event %s failed, the outbox sweeper will retry: %s", event.event_id, exc)
             return False
-        await store.mark_published(self._pool, [event.event_id])
+        # Recording the acknowledgement is batched: losing it only means a de-duplicated re-publish.
+        self._acked.append(event.event_id)
+        self._acked_waiting.set()
         return True
+
+    async def flush_acked(self) -> None:
+        """Record `published_at` for every acknowledged publish collected so far, in one statement."""
+        batch, self._acked = self._acked, []
+        if batch:
+            try:
+                await store.mark_published(self._pool, batch)
+            except Exception:
+                log.exception("recording %d publish acknowledgement(s) failed; the sweeper will re-publish", len(batch))
+
+    async def run_ack_recorder(self, linger_s: float = 0.02) -> None:
+        """Flush acknowledged publishes every `linger_s` while there are any."""
+        while True:
+            await self._acked_waiting.wait()
+            self._acked_waiting.clear()
+            await asyncio.sleep(linger_s)
+            await self.flush_acked()
 
     async def sweep_once(self, grace: timedelta = timedelta(seconds=5)) -> int:
         """Re-publish events committed more than `grace` ago and never acknowledged; returns the count."""

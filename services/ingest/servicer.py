@@ -60,10 +60,9 @@ class IngestServicer(pb_grpc.IngestServicer):
                 raise Unprocessable("stream_id must be a UUID")
             stream_id = str(parsed)
         source_run_id = str(parse_uuid(request.source_run_id) or "") or None
-        async with self._pool.connection() as conn, conn.transaction():
-            event = await store.insert_event(conn, env_id=env_id, stream_id=stream_id, event_type=event_type,
-                                             event_data=data, source_run_id=source_run_id,
-                                             created_by=request.created_by or None)
+        event = await store.insert_event(self._pool, env_id=env_id, stream_id=stream_id, event_type=event_type,
+                                         event_data=data, source_run_id=source_run_id,
+                                         created_by=request.created_by or None)
         # Committed: from here on the event is durable. Publishing may still fail; the sweeper repairs that.
         await self._publisher.publish(event)
         return wire.event_to_proto(event)

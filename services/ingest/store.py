@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.core import model
@@ -45,7 +44,7 @@ def run_from_row(row: Row) -> model.Run:
 
 
 async def insert_event(
-    conn: AsyncConnection[Row],
+    pool: Pool,
     *,
     env_id: str,
     stream_id: str | None,
@@ -54,31 +53,28 @@ async def insert_event(
     source_run_id: str | None = None,
     created_by: str | None = None,
 ) -> model.Event:
-    """Create the stream if new and insert the event, in the caller's transaction.
+    """Create the stream if new and insert the event, atomically, in one statement (one round trip).
 
     A stream id that exists in another environment is reported as not found, so ids of
-    other environments cannot be probed.
+    other environments cannot be probed: the upsert's WHERE refuses it, and then no event
+    row is inserted either.
     """
-    if stream_id:
-        cur = await conn.execute("SELECT env_id::text FROM hot.stream WHERE stream_id = %s", (stream_id,))
-        owner = await cur.fetchone()
-        if owner is not None and owner["env_id"] != env_id:
-            raise NotFound("Stream not found")
-    else:
-        stream_id = new_id()
-    await conn.execute(
-        "INSERT INTO hot.stream (stream_id, env_id, total_events) VALUES (%s, %s, 1) "
-        "ON CONFLICT (stream_id) DO UPDATE SET total_events = hot.stream.total_events + 1, "
-        "last_activity_at = now()",
-        (stream_id, env_id),
-    )
-    cur = await conn.execute(
-        f"INSERT INTO hot.event (event_id, env_id, stream_id, event_type, event_data, event_time, created_by, "
-        f"source_run_id) VALUES (%s, %s, %s, %s, %s, now(), %s, %s) RETURNING {_EVENT_COLUMNS}",
-        (new_id(), env_id, stream_id, event_type, Jsonb(event_data), created_by, source_run_id),
-    )
-    row = await cur.fetchone()
-    assert row is not None
+    params = {"stream_id": stream_id or new_id(), "env_id": env_id, "event_id": new_id(), "event_type": event_type,
+              "event_data": Jsonb(event_data), "created_by": created_by, "source_run_id": source_run_id}
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "WITH s AS ("
+            " INSERT INTO hot.stream AS st (stream_id, env_id, total_events) VALUES (%(stream_id)s, %(env_id)s, 1)"
+            " ON CONFLICT (stream_id) DO UPDATE SET total_events = st.total_events + 1, last_activity_at = now()"
+            " WHERE st.env_id = EXCLUDED.env_id RETURNING stream_id) "
+            "INSERT INTO hot.event (event_id, env_id, stream_id, event_type, event_data, event_time, created_by, "
+            "source_run_id) SELECT %(event_id)s, %(env_id)s, s.stream_id, %(event_type)s, %(event_data)s, now(), "
+            f"%(created_by)s, %(source_run_id)s FROM s RETURNING {_EVENT_COLUMNS}",
+            params,
+        )
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("Stream not found")
     return event_from_row(row)
 
 
