@@ -300,3 +300,67 @@ def test_official_sdk_publishes_and_reads(platform: DevPlatform) -> None:
             assert err.status_code == 404 and err.code == "not_found"
         else:
             raise AssertionError("expected a 404")
+
+
+async def test_stream_data_and_lifecycle_reach_the_live_subject(platform: DevPlatform) -> None:
+    import asyncio
+    import json
+
+    import nats
+
+    from services.core import subjects
+
+    nc = await nats.connect(platform.state["nats_url"])
+    received: list[dict[str, Any]] = []
+    done = asyncio.Event()
+
+    async def on_message(msg: Any) -> None:
+        body = json.loads(msg.data)
+        received.append(body)
+        if body["type"] in ("run:stop", "run:fail"):
+            done.set()
+
+    try:
+        await nc.subscribe(subjects.env_live_subject(platform.state["env_id"]), cb=on_message)
+        await nc.flush()
+        async with httpx.AsyncClient(base_url=platform.state["gateway_url"],
+                                     headers={"Authorization": f"Bearer {platform.state['api_key']}"}) as api:
+            resp = await api.post("/v1/events", json={"event_type": "chat:message",
+                                                      "event_data": {"message": "hello streaming world"}})
+        stream_id = resp.json()["data"]["stream_id"]
+        await asyncio.wait_for(done.wait(), 15)
+    finally:
+        await nc.close()
+    mine = [m for m in received if m["stream_id"] == stream_id]
+    kinds = [m["type"] for m in mine]
+    assert kinds == ["run:start", "stream:data", "stream:data", "stream:data", "run:stop"], kinds
+    chunks = [m["payload"]["text"] for m in mine if m["type"] == "stream:data"]
+    assert chunks == ["hello ", "streaming ", "world "]
+    assert all(m["data_type"] == "ai:delta" for m in mine if m["type"] == "stream:data")
+
+
+def test_deploying_broken_code_is_rejected_with_position_and_keeps_the_old_build(
+    platform: DevPlatform, api: httpx.Client
+) -> None:
+    import grpc
+
+    from services.core.errors import Unprocessable
+    from services.core.grpcio import error_from_rpc
+    from services.core.pb import hot_ingest_pb2 as pb
+    from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
+
+    broken = "::broken ns\n\nf fn (x) {\n  {a: 1\n}\n"
+    request = pb.DeployBuildRequest(env_id=platform.state["env_id"], project_name=platform.state["project"],
+                                    files=[pb.SourceFile(path="broken.hot", content=broken)])
+    with grpc.insecure_channel(platform.state["grpc"]["ingest"]) as channel:
+        try:
+            pb_grpc.IngestStub(channel).DeployBuild(request, timeout=10)
+        except grpc.RpcError as exc:
+            assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT
+            mapped = error_from_rpc(exc)
+            assert isinstance(mapped, Unprocessable)
+            assert "broken.hot:" in mapped.message and "^" in mapped.message
+        else:
+            raise AssertionError("a broken build must be rejected")
+    event = publish(api, "order:created", {"order_id": "still-deployed"})["data"]
+    assert all(r["status"] == "succeeded" for r in settled_runs(api, event["event_id"], 2))
