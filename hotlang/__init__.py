@@ -1,0 +1,32 @@
+"""The Hot language: parser, compiler to Python closures, runtime and core library.
+
+Public API (used by the platform services)::
+
+    program = load_program({"app/orders.hot": source})
+    program.functions()                       # -> list[FunctionInfo]
+    program.call("::app::orders/f", [arg], host=host)
+    to_json(value), from_json(data)
+
+The package imports no service code; platform effects go through :class:`Host`.
+"""
+
+from hotlang.errors import HotCancelled, HotError, HotFailure, HotRuntimeError, HotSyntaxError
+from hotlang.host import Host, NullHost, RecordingHost
+from hotlang.json_codec import from_json, to_json
+from hotlang.program import FunctionInfo, Program, load_program
+
+__all__ = [
+    "FunctionInfo",
+    "Host",
+    "HotCancelled",
+    "HotError",
+    "HotFailure",
+    "HotRuntimeError",
+    "HotSyntaxError",
+    "NullHost",
+    "Program",
+    "RecordingHost",
+    "from_json",
+    "load_program",
+    "to_json",
+]

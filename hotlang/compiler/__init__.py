@@ -1,0 +1,23 @@
+"""AST → Python closures. Importing this package registers every node compiler."""
+
+from hotlang.compiler import calls, flows, functions, types, values
+from hotlang.compiler.context import Ctx, Unit
+from hotlang.compiler.dispatch import compile_expr
+from hotlang.compiler.flows import compile_statement, compile_statements
+from hotlang.compiler.functions import top_level_function
+from hotlang.compiler.types import struct_type
+
+__all__ = [
+    "Ctx",
+    "Unit",
+    "calls",
+    "compile_expr",
+    "compile_statement",
+    "compile_statements",
+    "flows",
+    "functions",
+    "struct_type",
+    "top_level_function",
+    "types",
+    "values",
+]

@@ -1,0 +1,151 @@
+"""Compiling bodies, bindings and ``cond``/``cond-all`` flows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotlang import ast
+from hotlang.compiler.context import Ctx
+from hotlang.compiler.dispatch import compile_expr, handles
+from hotlang.compiler.functions import compile_function
+from hotlang.compiler.names import binds_directly
+from hotlang.compiler.paths import Step, assoc_path
+from hotlang.compiler.types import struct_type
+from hotlang.compiler.values import settle
+from hotlang.errors import HotRuntimeError
+from hotlang.functions import MISSING, Eval, Scope
+from hotlang.values import Tagged, Thunk, force, is_truthy
+
+
+def compile_statements(statements: tuple[ast.Statement, ...], ctx: Ctx, tail: bool) -> Eval:
+    """A serial body: run every statement, return the last one's value (null when empty)."""
+    evals: list[Eval] = []
+    last_index = len(statements) - 1
+    for position, statement in enumerate(statements):
+        if isinstance(statement, ast.NamespaceAlias):
+            ctx = ctx.replace(aliases={**ctx.aliases, statement.alias: statement.path})
+            continue
+        evals.append(compile_statement(statement, ctx, tail and position == last_index))
+    if not evals:
+        return lambda scope: None
+    if len(evals) == 1:
+        return evals[0]
+    init, last = evals[:-1], evals[-1]
+
+    def serial(scope: Scope) -> Any:
+        for evaluate in init:
+            evaluate(scope)
+        return last(scope)
+
+    return serial
+
+
+def compile_statement(statement: ast.Statement, ctx: Ctx, tail: bool) -> Eval:
+    if isinstance(statement, ast.ExprStatement):
+        return compile_expr(statement.expr, ctx, tail)
+    if isinstance(statement, ast.Binding):
+        return compile_binding(statement, ctx)
+    if isinstance(statement, ast.NamespaceDecl):
+        raise ctx.error("a namespace can only be declared at the top level of a file", statement)
+    raise ctx.error(f"{type(statement).__name__} is not supported here", statement)
+
+
+@handles(ast.Block)
+def compile_block(node: ast.Block, ctx: Ctx, tail: bool) -> Eval:
+    return compile_statements(node.statements, ctx, tail)
+
+
+def compile_binding(node: ast.Binding, ctx: Ctx) -> Eval:
+    target = node.target
+    name = target.name
+    if isinstance(node.value, ast.FnExpr):
+        value = compile_function(node.value, ctx, name, local=True)
+    elif isinstance(node.value, ast.TypeDef):
+        constructor = struct_type(node.value, ctx, name)
+        value = lambda scope: constructor  # noqa: E731
+    else:
+        value = compile_expr(node.value, ctx)
+    if not target.path:
+
+        def bind(scope: Scope) -> Any:
+            result = value(scope)
+            scope.vars[name] = result
+            return result
+
+        return bind
+    return _compile_deep_binding(node, ctx, value)
+
+
+def _compile_deep_binding(node: ast.Binding, ctx: Ctx, value: Eval) -> Eval:
+    name = node.target.name
+    steps = node.target.path
+    frame = ctx.frame(node)
+    fallback_globals = ctx.unit.globals
+
+    def resolve_steps(scope: Scope) -> list[Step]:
+        resolved: list[Step] = []
+        for step in steps:
+            if step.kind == "var":
+                key = scope.lookup(str(step.key))
+                if key is MISSING:
+                    key = fallback_globals.get(str(step.key), MISSING)
+                if key is MISSING:
+                    raise HotRuntimeError(f"`{step.key}` is not defined")
+                resolved.append(("index" if type(key) is int else "key", settle(key)))
+            else:
+                resolved.append((step.kind, step.key))
+        return resolved
+
+    def bind_path(scope: Scope) -> Any:
+        result = value(scope)
+        try:
+            root = scope.lookup(name)
+            if root is MISSING:
+                root = fallback_globals.get(name)
+            updated = assoc_path(root, resolve_steps(scope), result)
+        except HotRuntimeError as error:
+            error.add_frame(frame)
+            raise
+        scope.vars[name] = updated
+        return result
+
+    return bind_path
+
+
+def _truthy_test(evaluate: Eval) -> Eval:
+    def test(scope: Scope) -> bool:
+        value = evaluate(scope)
+        if type(value) is Thunk:
+            value = force(value)
+        return value is not None and value is not False and (type(value) is not Tagged or is_truthy(value))
+
+    return test
+
+
+@handles(ast.Cond)
+def compile_cond(node: ast.Cond, ctx: Ctx, tail: bool) -> Eval:
+    arms: list[tuple[Eval | None, Eval, bool, str]] = []
+    for position, arm in enumerate(node.arms):
+        test = None if arm.test is None else _truthy_test(compile_expr(arm.test, ctx))
+        result = compile_expr(arm.result, ctx, tail and not node.collect_all)
+        label = arm.label or f"cond_branch_{position}"
+        arms.append((test, result, binds_directly(arm.result), label))
+
+    if node.collect_all:
+
+        def cond_all(scope: Scope) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for test, result, own_scope, label in arms:
+                if test is None or test(scope):
+                    out[label] = result(Scope({}, scope) if own_scope else scope)
+            return out
+
+        return cond_all
+
+    def cond(scope: Scope) -> Any:
+        for test, result, own_scope, _label in arms:
+            if test is None or test(scope):
+                return result(Scope({}, scope) if own_scope else scope)
+        return None
+
+    return cond

@@ -1,0 +1,135 @@
+"""Compiling ``fn`` clauses and lambdas into :class:`~hotlang.functions.Function` values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from hotlang import ast
+from hotlang.compiler.context import Ctx
+from hotlang.compiler.dispatch import compile_expr, handles
+from hotlang.compiler.names import bound_names, referenced_names
+from hotlang.equality import hot_eq
+from hotlang.functions import MISSING, Clause, Eval, Function, Scope, TypeCheck
+from hotlang.values import FunctionValue, HotIter, Tagged
+
+_BUILTIN_TYPES: dict[str, TypeCheck] = {
+    "Int": lambda v: type(v) is int,
+    "Dec": lambda v: type(v) is Decimal,
+    "Str": lambda v: type(v) is str,
+    "Bool": lambda v: type(v) is bool,
+    "Null": lambda v: v is None,
+    "Vec": lambda v: type(v) is list,
+    "Map": lambda v: type(v) is dict,
+    "Bytes": lambda v: type(v) is bytes,
+    "Fn": lambda v: isinstance(v, FunctionValue),
+    "Iter": lambda v: type(v) is HotIter,
+}
+
+
+def type_check(node: ast.TypeExpr | None) -> TypeCheck | None:
+    """A runtime test for overload dispatch; None means "accepts anything"."""
+    if node is None:
+        return None
+    if isinstance(node, ast.TypeName):
+        short = node.name.rpartition("/")[2]
+        if short == "Any":
+            return None
+        builtin = _BUILTIN_TYPES.get(short)
+        if builtin is not None:
+            return builtin
+        return lambda v: (
+            type(v) is Tagged and (v.type_path.rpartition("/")[2] == short or v.type_path.endswith("/" + short))
+        )
+    if isinstance(node, ast.TypeLiteral):
+        expected = node.value
+        return lambda v: hot_eq(v, expected)
+    if isinstance(node, ast.TypeNullable):
+        inner = type_check(node.inner)
+        if inner is None:
+            return None
+        inner_check = inner
+        return lambda v: v is None or inner_check(v)
+    options = [type_check(option) for option in node.options]
+    if any(option is None for option in options):
+        return None
+    checks = [option for option in options if option is not None]
+    return lambda v: any(check(v) for check in checks)
+
+
+def _clause(clause: ast.FnClause, ctx: Ctx) -> Clause:
+    params = clause.params
+    for position, param in enumerate(params):
+        if param.rest and position != len(params) - 1:
+            raise ctx.error("only the last parameter can collect the rest (`...name`)", param)
+    names = [param.name for param in params]
+    body_ctx = ctx.replace(local_names=ctx.local_names | set(names) | bound_names(clause.body))
+    body = compile_expr(clause.body, body_ctx, tail=True)
+    return Clause(
+        names,
+        rest=bool(params) and params[-1].rest,
+        lazy=frozenset(i for i, param in enumerate(params) if param.lazy),
+        checks=[type_check(param.type) for param in params],
+        body=body,
+    )
+
+
+def compile_clauses(node: ast.FnExpr, ctx: Ctx, name: str, display_name: str, *, local: bool) -> list[Clause]:
+    """Compile every overload of a ``fn``; ``name`` enables self tail calls."""
+    clause_ctx = ctx.replace(
+        self_name=name,
+        function_name=display_name,
+        local_names=ctx.local_names if local else frozenset(),
+        top_level=False,
+    )
+    return [_clause(clause, clause_ctx) for clause in node.clauses]
+
+
+def compile_function(node: ast.FnExpr, ctx: Ctx, name: str, *, local: bool) -> Eval:
+    """A ``fn`` inside a body: a new Function each time, seeing the live enclosing scope."""
+    clauses = compile_clauses(node, ctx, name, name, local=local)
+    return lambda scope: Function(name, clauses, scope)
+
+
+def top_level_function(node: ast.FnExpr, ctx: Ctx, name: str) -> Function:
+    """A named top-level function: compiled once, resolved through its namespace."""
+    qualified = f"{ctx.unit.namespace}/{name}"
+    return Function(qualified, compile_clauses(node, ctx, name, qualified, local=False), None)
+
+
+@handles(ast.FnExpr)
+def compile_anonymous_fn(node: ast.FnExpr, ctx: Ctx, tail: bool) -> Eval:
+    return compile_function(node, ctx, "<fn>", local=True)
+
+
+@handles(ast.Lambda)
+def compile_lambda(node: ast.Lambda, ctx: Ctx, tail: bool) -> Eval:
+    params = node.params
+    names = [param.name for param in params]
+    free = referenced_names(node.body) - set(names)
+    captured = sorted(free if ctx.top_level else free & ctx.local_names)
+    body_ctx = ctx.replace(
+        local_names=ctx.local_names | set(names) | bound_names(node.body) | set(captured),
+        top_level=False,
+        self_name=None,
+        function_name=f"{ctx.function_name} <lambda>",
+    )
+    clause = Clause(
+        names,
+        rest=bool(params) and params[-1].rest,
+        lazy=frozenset(i for i, param in enumerate(params) if param.lazy),
+        checks=[type_check(param.type) for param in params],
+        body=compile_expr(node.body, body_ctx),
+    )
+    clauses = (clause,)
+    display = f"{ctx.function_name} <lambda>"
+
+    def make_lambda(scope: Scope) -> Function:
+        snapshot: dict[str, Any] = {}
+        for name in captured:
+            value = scope.lookup(name)
+            if value is not MISSING:
+                snapshot[name] = value
+        return Function(display, clauses, Scope(snapshot, scope), relaxed=True)
+
+    return make_lambda

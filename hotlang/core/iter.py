@@ -1,0 +1,59 @@
+"""``::hot::iter``: stateful iterators (spec §3.11)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotlang.core.checks import expect_int
+from hotlang.core.registry import Library
+from hotlang.errors import HotRuntimeError
+from hotlang.values import HotIter, type_name
+
+lib = Library("::hot::iter")
+
+
+@lib.native("Iter", 1)
+def iter_(collection: Any) -> HotIter:
+    kind = type(collection)
+    if kind is HotIter:
+        return collection  # type: ignore[no-any-return]
+    if kind is list or kind is str:
+        return HotIter(iter(list(collection)))
+    if kind is dict:
+        return HotIter(iter([[key, value] for key, value in collection.items()]))
+    if collection is None:
+        return HotIter(iter(()))
+    raise HotRuntimeError(f"Iter expects a Vec, Map or Str, got {type_name(collection)}")
+
+
+@lib.native("next", 1)
+def next_(iterator: Any) -> dict[str, Any]:
+    if type(iterator) is not HotIter:
+        raise HotRuntimeError(f"next expects an Iter, got {type_name(iterator)}")
+    done, value = iterator.next()
+    return {"value": value, "done": done}
+
+
+@lib.native("collect", 1)
+def collect(iterator: Any) -> list[Any]:
+    if type(iterator) is HotIter:
+        return iterator.remaining()
+    if type(iterator) is list:
+        return list(iterator)
+    raise HotRuntimeError(f"collect expects an Iter, got {type_name(iterator)}")
+
+
+@lib.native("take", 2)
+def take(source: Any, count: Any) -> list[Any]:
+    wanted = expect_int("take", count)
+    if type(source) is HotIter:
+        out = []
+        for _ in range(max(wanted, 0)):
+            done, value = source.next()
+            if done:
+                break
+            out.append(value)
+        return out
+    if type(source) in (list, str):
+        return list(source[: max(wanted, 0)])
+    raise HotRuntimeError(f"take expects an Iter or Vec, got {type_name(source)}")

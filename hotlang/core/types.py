@@ -1,0 +1,226 @@
+"""``::hot::type``: conversions, type tests and Results (spec §3.6, §3.9, §3.10)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from hotlang.core.math import truncate
+from hotlang.core.registry import Library
+from hotlang.display import to_str
+from hotlang.errors import HotCancelled, HotRuntimeError
+from hotlang.functions import call_value
+from hotlang.runtime import force_suppressed
+from hotlang.values import DEC, FunctionValue, Tagged, err, ok, type_name
+
+lib = Library("::hot::type")
+
+
+@lib.native("Str", 0, 1)
+def str_(value: Any = None) -> str:
+    return to_str(value)
+
+
+@lib.native("Int", 1)
+def int_(value: Any) -> int:
+    kind = type(value)
+    if kind is int:
+        return value  # type: ignore[no-any-return]
+    if kind is Decimal:
+        return truncate(value)
+    if kind is bool:
+        return 1 if value else 0
+    if kind is str:
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise HotRuntimeError(f"Int cannot read {value!r} as an integer") from None
+    raise HotRuntimeError(f"Int cannot convert a {type_name(value)}")
+
+
+@lib.native("Dec", 1)
+def dec(value: Any) -> Decimal:
+    kind = type(value)
+    if kind is Decimal:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return Decimal(value)
+    if kind is str:
+        try:
+            parsed = DEC.create_decimal(value.strip())
+        except InvalidOperation:
+            raise HotRuntimeError(f"Dec cannot read {value!r} as a decimal") from None
+        if not parsed.is_finite():
+            raise HotRuntimeError(f"Dec cannot read {value!r} as a decimal")
+        return parsed
+    raise HotRuntimeError(f"Dec cannot convert a {type_name(value)}")
+
+
+@lib.native("Vec", 0, None)
+def vec(*values: Any) -> list[Any]:
+    if len(values) == 1:
+        value = values[0]
+        if type(value) is list:
+            return list(value)
+        if type(value) is str:
+            return list(value)
+        if type(value) is dict:
+            return [[k, v] for k, v in value.items()]
+    return list(values)
+
+
+@lib.native("Map", 0, None)
+def map_(*values: Any) -> dict[Any, Any]:
+    if len(values) == 1 and type(values[0]) is dict:
+        return dict(values[0])
+    if len(values) == 1 and type(values[0]) is list:
+        return {pair[0]: pair[1] for pair in values[0]}
+    if len(values) % 2:
+        raise HotRuntimeError("Map expects key/value pairs")
+    return {values[i]: values[i + 1] for i in range(0, len(values), 2)}
+
+
+@lib.native("Any", 1)
+def any_(value: Any) -> Any:
+    return value
+
+
+def _is(kind: type) -> Any:
+    return lambda value: type(value) is kind
+
+
+for _name, _kind in (
+    ("is-str", str),
+    ("is-int", int),
+    ("is-dec", Decimal),
+    ("is-bool", bool),
+    ("is-vec", list),
+    ("is-map", dict),
+    ("is-bytes", bytes),
+):
+    lib.native(_name, 1)(_is(_kind))
+
+
+@lib.native("is-null", 1)
+def is_null(value: Any) -> bool:
+    return value is None
+
+
+@lib.native("is-some", 1)
+def is_some(value: Any) -> bool:
+    return value is not None
+
+
+@lib.native("is-fn", 1)
+def is_fn(value: Any) -> bool:
+    return isinstance(value, FunctionValue)
+
+
+@lib.native("type-of", 1)
+def type_of(value: Any) -> str:
+    return type_name(value)
+
+
+@lib.native("untype", 1)
+def untype(value: Any) -> Any:
+    if type(value) is Tagged:
+        return untype(value.payload)
+    if type(value) is list:
+        return [untype(item) for item in value]
+    if type(value) is dict:
+        return {key: untype(item) for key, item in value.items()}
+    return value
+
+
+# -- Results ------------------------------------------------------------------------
+
+
+@lib.native("ok", 1)
+def ok_(value: Any) -> Tagged:
+    return ok(value)
+
+
+@lib.native("err", 1)
+def err_(value: Any) -> Tagged:
+    return err(value)
+
+
+def _inspect(value: Any) -> tuple[Any, HotRuntimeError | None]:
+    result, halt = force_suppressed(value)
+    if isinstance(halt, HotCancelled):
+        raise halt
+    return result, halt
+
+
+@lib.native("is-ok", 1, lazy=(0,))
+def is_ok(value: Any) -> bool:
+    result, halt = _inspect(value)
+    return halt is None and not (type(result) is Tagged and result.kind == 2)
+
+
+@lib.native("is-err", 1, lazy=(0,))
+def is_err(value: Any) -> bool:
+    result, halt = _inspect(value)
+    return halt is not None or (type(result) is Tagged and result.kind == 2)
+
+
+@lib.native("is-result", 1, lazy=(0,))
+def is_result(value: Any) -> bool:
+    result, halt = _inspect(value)
+    return halt is None and type(result) is Tagged and result.kind in (1, 2)
+
+
+@lib.native("ok-value", 1, lazy=(0,))
+def ok_value(value: Any) -> Any:
+    result, halt = _inspect(value)
+    if halt is not None or (type(result) is Tagged and result.kind == 2):
+        return None
+    return result.payload if type(result) is Tagged and result.kind == 1 else result
+
+
+@lib.native("err-value", 1, lazy=(0,))
+def err_value(value: Any) -> Any:
+    result, halt = _inspect(value)
+    if halt is not None:
+        return halt.data if halt.data is not None else halt.message
+    return result.payload if type(result) is Tagged and result.kind == 2 else None
+
+
+def _halt_as_err(halt: HotRuntimeError) -> Tagged:
+    return err(halt.data if halt.data is not None else halt.message)
+
+
+@lib.native("if-ok", 2, lazy=(0,))
+def if_ok(value: Any, handler: Any) -> Any:
+    result, halt = _inspect(value)
+    if halt is not None:
+        return _halt_as_err(halt)
+    if type(result) is Tagged and result.kind == 2:
+        return result
+    payload = result.payload if type(result) is Tagged and result.kind == 1 else result
+    return call_value(handler, [payload]) if isinstance(handler, FunctionValue) else handler
+
+
+@lib.native("if-err", 2, lazy=(0,))
+def if_err(value: Any, handler: Any) -> Any:
+    result, halt = _inspect(value)
+    if halt is not None:
+        result = _halt_as_err(halt)
+    if type(result) is Tagged and result.kind == 2:
+        return call_value(handler, [result.payload]) if isinstance(handler, FunctionValue) else handler
+    return result
+
+
+@lib.native("err-message", 1, lazy=(0,))
+def err_message(value: Any) -> Any:
+    result, halt = _inspect(value)
+    if halt is not None:
+        return halt.message
+    payload = result.payload if type(result) is Tagged and result.kind == 2 else result
+    if type(payload) is str:
+        return payload
+    if type(payload) is dict:
+        for key in ("message", "msg", "reason"):
+            if key in payload:
+                return payload[key]
+    return to_str(payload)

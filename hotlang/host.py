@@ -1,0 +1,94 @@
+"""The host interface: how Hot code reaches the platform without importing it.
+
+The language calls ``send``, ``::hot::stream/data`` and ``print`` through the
+:class:`Host` of the current call (see :func:`hotlang.runtime.current_run`);
+services provide their own implementation, tests use :class:`RecordingHost`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from hotlang.errors import HotRuntimeError
+
+
+class Host(Protocol):
+    """What the platform provides to a running Hot program. All values are plain JSON."""
+
+    def send(self, event_type: str, data: Any) -> dict[str, Any]:
+        """Publish an event; return EventInfo ``{event:{id,type,time}, stream:{id}, env:{id}}``."""
+        ...
+
+    def stream_data(self, data_type: str, payload: Any) -> None:
+        """Emit a real-time item on the current run's stream."""
+        ...
+
+    def print(self, text: str) -> None:
+        """Write program output (``print``/``println``)."""
+        ...
+
+
+class NullHost:
+    """The host outside any run: no events, no stream, output to stdout."""
+
+    def send(self, event_type: str, data: Any) -> dict[str, Any]:
+        raise HotRuntimeError("send is not available outside a run")
+
+    def stream_data(self, data_type: str, payload: Any) -> None:
+        return None
+
+    def print(self, text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+@dataclass
+class SentEvent:
+    """One ``send`` recorded by :class:`RecordingHost`."""
+
+    event_type: str
+    data: Any
+    info: dict[str, Any]
+
+
+@dataclass
+class RecordingHost:
+    """A host for tests: records sends, stream data and output; returns a fake EventInfo.
+
+    Thread-safe, so one instance can serve concurrent calls.
+    """
+
+    stream_id: str = "stream_test"
+    env_id: str = "env_test"
+    sent: list[SentEvent] = field(default_factory=list)
+    stream: list[tuple[str, Any]] = field(default_factory=list)
+    output: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def send(self, event_type: str, data: Any) -> dict[str, Any]:
+        info = {
+            "event": {"id": f"evt_{uuid.uuid4().hex[:12]}", "type": event_type, "time": datetime.now(UTC).isoformat()},
+            "stream": {"id": self.stream_id},
+            "env": {"id": self.env_id},
+        }
+        with self._lock:
+            self.sent.append(SentEvent(event_type, data, info))
+        return info
+
+    def stream_data(self, data_type: str, payload: Any) -> None:
+        with self._lock:
+            self.stream.append((data_type, payload))
+
+    def print(self, text: str) -> None:
+        with self._lock:
+            self.output.append(text)
+
+    @property
+    def printed(self) -> str:
+        """Everything printed so far, concatenated."""
+        return "".join(self.output)

@@ -1,0 +1,277 @@
+"""Loading Hot files into a reusable :class:`Program` (spec §3.2).
+
+Loading happens in passes: every file is parsed; every named top-level
+function in every namespace is compiled and registered (hoisting, so bodies
+may call functions defined later or in another namespace); then each file's
+remaining top-level items run in source order. After loading, a Program is
+read-only: :meth:`Program.call` may run from many threads at once.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotlang import ast
+from hotlang.compiler import Ctx, Unit, compile_statement, struct_type, top_level_function
+from hotlang.core import core_library
+from hotlang.errors import Frame, HotRuntimeError
+from hotlang.functions import MISSING, FunctionAlias, Scope
+from hotlang.host import Host, NullHost
+from hotlang.json_codec import from_json
+from hotlang.parser import parse_module
+from hotlang.runtime import RunContext, enter_run, leave_run
+from hotlang.source import SourceText
+from hotlang.values import FunctionValue
+
+RECURSION_LIMIT = 60_000
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """A named top-level function, as the platform sees it (meta is plain JSON or None)."""
+
+    ns: str
+    name: str
+    qualified: str
+    meta: Any
+    file: str
+    line: int
+    column: int
+
+
+@dataclass
+class Namespace:
+    """A namespace's globals (functions and top-level values) and its meta."""
+
+    name: str
+    globals: dict[str, Any] = field(default_factory=dict)
+    meta: Any = None
+
+
+def default_namespace(path: str) -> str:
+    """The namespace of a file that declares none: ``app/orders.hot`` → ``::app::orders``."""
+    stem = re.sub(r"\.hot$", "", path.replace("\\", "/"))
+    segments = [re.sub(r"[^A-Za-z0-9_$-]", "-", part) for part in stem.split("/") if part not in ("", ".", "..")]
+    segments = [part if part[:1].isalpha() or part[:1] in "_$" else f"_{part}" for part in segments if part]
+    return "::" + "::".join(segments or ["main"])
+
+
+def is_core_meta(meta: Any) -> bool:
+    """``{core: true}``, a vector containing ``"core"``, or the string ``"core"`` (spec §3.2)."""
+    if isinstance(meta, dict):
+        return bool(meta.get("core") is True)
+    if isinstance(meta, list):
+        return "core" in meta
+    return bool(meta == "core")
+
+
+@dataclass
+class _Pending:
+    unit: Unit
+    aliases: dict[str, str]
+    statement: ast.Statement
+
+
+class Program:
+    """Loaded Hot code: namespaces, functions and the core registry. Reusable and thread-safe."""
+
+    def __init__(self) -> None:
+        native_namespaces, core = core_library()
+        self._namespaces: dict[str, Namespace] = {}
+        self._tables: dict[str, dict[str, Any]] = {}
+        for name, table in native_namespaces.items():
+            self._namespace(name).globals.update(table)
+        self._core = core
+        self._functions: list[FunctionInfo] = []
+        self._file_namespaces: dict[str, list[str]] = {}
+        self._last_values: dict[str, Any] = {}
+
+    # -- public API -------------------------------------------------------------
+
+    def functions(self) -> list[FunctionInfo]:
+        """Every named top-level function, in load order."""
+        return list(self._functions)
+
+    def namespaces(self) -> list[str]:
+        """Every namespace path, native ones included."""
+        return list(self._namespaces)
+
+    def namespaces_of(self, file: str) -> list[str]:
+        """The namespaces a file declared (or its default one), in order."""
+        return list(self._file_namespaces.get(file, []))
+
+    def last_value(self, file: str) -> Any:
+        """The value of the file's last top-level expression statement (None if it had none)."""
+        return self._last_values.get(file)
+
+    def lookup(self, qualified: str) -> Any:
+        """The value of ``::ns/name``; raises :class:`HotRuntimeError` if it does not exist."""
+        namespace, _, name = qualified.rpartition("/")
+        table = self._tables.get(namespace)
+        value = MISSING if table is None else table.get(name, MISSING)
+        if value is MISSING:
+            raise HotRuntimeError(f"`{qualified}` is not defined")
+        return value
+
+    def call(self, qualified: str, args: list[Any] | None = None, *, host: Host | None = None) -> Any:
+        """Call a function with plain-JSON arguments; return its Hot value.
+
+        Raises :class:`HotFailure`, :class:`HotCancelled` or another
+        :class:`HotRuntimeError` when the call halts.
+        """
+        fn = self.lookup(qualified)
+        if type(fn) is FunctionAlias:
+            fn = fn.target()
+        if not isinstance(fn, FunctionValue):
+            raise HotRuntimeError(f"`{qualified}` is not a function")
+        values = [from_json(arg) for arg in (args or [])]
+        return self.call_value(fn, values, host=host, name=qualified)
+
+    def call_value(self, fn: FunctionValue, args: list[Any], *, host: Host | None = None, name: str = "") -> Any:
+        """Call a function value with Hot-value arguments inside a fresh run context."""
+        _ensure_recursion_limit()
+        token = enter_run(RunContext(host=host or NullHost()))
+        try:
+            return fn.call(args)
+        except RecursionError:
+            raise HotRuntimeError(f"maximum call depth exceeded while running {name or fn.name}") from None
+        finally:
+            leave_run(token)
+
+    # -- loading ------------------------------------------------------------------
+
+    def _namespace(self, name: str) -> Namespace:
+        namespace = self._namespaces.get(name)
+        if namespace is None:
+            namespace = Namespace(name)
+            self._namespaces[name] = namespace
+            self._tables[name] = namespace.globals
+        return namespace
+
+    def _unit(self, source: SourceText, namespace: str) -> Unit:
+        table = self._namespace(namespace).globals
+        return Unit(source, namespace, table, self._core, self._tables)
+
+    def load(self, sources: Mapping[str, str], host: Host | None = None) -> None:
+        """Parse, hoist and run ``sources`` (path → text) into this program."""
+        parsed = [(SourceText(path, text), parse_module(text, path)) for path, text in sources.items()]
+        pending: list[_Pending] = []
+        for source, module in parsed:
+            pending.extend(self._hoist(source, module))
+        _ensure_recursion_limit()
+        token = enter_run(RunContext(host=host or NullHost()))
+        try:
+            for item in pending:
+                self._run_top_level(item)
+        except RecursionError:
+            raise HotRuntimeError("maximum call depth exceeded while loading") from None
+        finally:
+            leave_run(token)
+
+    def _hoist(self, source: SourceText, module: ast.Module) -> list[_Pending]:
+        """Register the file's functions; return its other items for the run pass."""
+        file = source.file
+        unit = self._unit(source, default_namespace(file))
+        declared = self._file_namespaces.setdefault(file, [])
+        aliases: dict[str, str] = {}
+        pending: list[_Pending] = []
+        for statement in module.statements:
+            if isinstance(statement, ast.NamespaceDecl):
+                unit = self._unit(source, statement.path)
+                if statement.meta is not None:
+                    self._namespace(statement.path).meta = statement.meta
+                declared.append(statement.path)
+                aliases = {}
+            elif isinstance(statement, ast.NamespaceAlias):
+                aliases = {**aliases, statement.alias: statement.path}
+            elif (
+                isinstance(statement, ast.Binding)
+                and not statement.target.path
+                and isinstance(statement.value, ast.FnExpr)
+            ):
+                self._define_function(unit, aliases, statement)
+            elif (
+                isinstance(statement, ast.Binding)
+                and not statement.target.path
+                and isinstance(statement.value, ast.TypeDef)
+            ):
+                name = statement.target.name
+                unit.globals[name] = struct_type(statement.value, self._ctx(unit, aliases), name)
+            else:
+                if isinstance(statement, ast.Binding) and isinstance(statement.value, (ast.QualifiedRef, ast.Ref)):
+                    self._define_alias(unit, aliases, statement)
+                pending.append(_Pending(unit, aliases, statement))
+        if not declared:
+            declared.append(unit.namespace)
+        return pending
+
+    def _ctx(self, unit: Unit, aliases: dict[str, str], local_names: frozenset[str] = frozenset()) -> Ctx:
+        return Ctx(unit, aliases, local_names, None, f"{unit.namespace} (top level)", top_level=True)
+
+    def _define_function(self, unit: Unit, aliases: dict[str, str], statement: ast.Binding) -> None:
+        assert isinstance(statement.value, ast.FnExpr)
+        name = statement.target.name
+        fn = top_level_function(statement.value, self._ctx(unit, aliases), name)
+        unit.globals[name] = fn
+        if is_core_meta(statement.meta):
+            self._core[name] = fn
+        self._functions.append(
+            FunctionInfo(unit.namespace, name, fn.name, statement.meta, unit.file, statement.line, statement.column)
+        )
+
+    def _define_alias(self, unit: Unit, aliases: dict[str, str], statement: ast.Binding) -> None:
+        """``name ::ns/fn`` is visible before the run pass, resolved when first used."""
+        value = statement.value
+        ctx = self._ctx(unit, aliases)
+        if isinstance(value, ast.QualifiedRef):
+            namespace, target = ctx.expand_namespace(value.namespace), value.name
+        else:
+            namespace, target = unit.namespace, value.name  # type: ignore[union-attr]
+        tables, core = self._tables, self._core
+
+        def resolve() -> Any:
+            table = tables.get(namespace, {})
+            found = table.get(target, MISSING)
+            if found is MISSING and isinstance(value, ast.Ref):
+                found = core.get(target, MISSING)
+            if found is MISSING:
+                raise HotRuntimeError(f"`{namespace}/{target}` is not defined")
+            return found
+
+        unit.globals.setdefault(statement.target.name, FunctionAlias(statement.target.name, resolve))
+
+    def _run_top_level(self, item: _Pending) -> None:
+        from hotlang.compiler.names import bound_names
+
+        statement = item.statement
+        local = frozenset(bound_names(statement.value if isinstance(statement, ast.Binding) else statement))
+        ctx = self._ctx(item.unit, item.aliases, local)
+        evaluate = compile_statement(statement, ctx, tail=False)
+        try:
+            value = evaluate(Scope(item.unit.globals, None))
+        except HotRuntimeError as error:
+            if not error.stack:
+                error.add_frame(Frame(ctx.function_name, item.unit.file, statement.line, statement.column))
+            raise
+        if isinstance(statement, ast.ExprStatement):
+            self._last_values[item.unit.file] = value
+
+
+def _ensure_recursion_limit() -> None:
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
+
+def load_program(sources: Mapping[str, str], *, host: Host | None = None) -> Program:
+    """Parse and load Hot files (path → source text) into a new :class:`Program`.
+
+    Raises :class:`HotSyntaxError` for invalid source and :class:`HotRuntimeError`
+    when top-level code halts while loading.
+    """
+    program = Program()
+    program.load(sources, host)
+    return program
