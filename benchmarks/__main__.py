@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import platform_bench
+from benchmarks import language_bench, platform_bench, scheduler_bench, streams_bench
 from benchmarks.table import Row, print_table
 
 
@@ -13,7 +13,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000, help="events for the throughput run")
     args = parser.parse_args()
     rows: list[Row] = []
+    rows += language_bench.run()
     rows += platform_bench.run(events=args.events)
+    rows += streams_bench.run()
+    rows += scheduler_bench.run()
     print_table(rows)
 
 

@@ -10,9 +10,19 @@ Public API (used by the platform services)::
 The package imports no service code; platform effects go through :class:`Host`.
 """
 
-from hotlang.errors import HotCancelled, HotError, HotFailure, HotRuntimeError, HotSyntaxError
+from hotlang.errors import (
+    HotCancelled,
+    HotError,
+    HotFailure,
+    HotLimitExceeded,
+    HotRuntimeError,
+    HotStopped,
+    HotSyntaxError,
+    HotTimeLimit,
+)
 from hotlang.host import Host, NullHost, RecordingHost
 from hotlang.json_codec import from_json, to_json
+from hotlang.limits import Limits
 from hotlang.program import FunctionInfo, Program, load_program
 
 __all__ = [
@@ -21,8 +31,12 @@ __all__ = [
     "HotCancelled",
     "HotError",
     "HotFailure",
+    "HotLimitExceeded",
     "HotRuntimeError",
+    "HotStopped",
     "HotSyntaxError",
+    "HotTimeLimit",
+    "Limits",
     "NullHost",
     "Program",
     "RecordingHost",

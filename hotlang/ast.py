@@ -235,9 +235,108 @@ class TypeField(Node):
 
 @dataclass(frozen=True)
 class TypeDef(Node):
-    """``type {field: Type, …}``: a struct type; its name is the binding's name."""
+    """``type {field: Type, …}``: a struct type; its name is the binding's name.
+
+    ``constructor`` holds extra constructor clauses written after the body;
+    ``nominal`` marks a bodyless ``T type`` (wraps whatever it is given).
+    """
 
     fields: tuple[TypeField, ...]
+    constructor: FnExpr | None = None
+    nominal: bool = False
+    open: bool = False
+
+
+@dataclass(frozen=True)
+class TypeAlias(Node):
+    """``T type Int`` / ``T type "a" | "b"``: a check-time alias, nothing at runtime but a type value."""
+
+    type: TypeExpr
+    open: bool = False
+
+
+@dataclass(frozen=True)
+class Variant(Node):
+    """One enum variant, with the type of its payload if it carries one."""
+
+    name: str
+    payload: TypeExpr | None = None
+
+
+@dataclass(frozen=True)
+class EnumDef(Node):
+    """``enum {A, B(T)}`` (``open`` lets arrows enrol more variants)."""
+
+    variants: tuple[Variant, ...]
+    open: bool = False
+
+
+@dataclass(frozen=True)
+class PatternValue(Node):
+    """A literal match atom compared by structural equality."""
+
+    value: Expr
+    text: str
+
+
+@dataclass(frozen=True)
+class PatternType(Node):
+    """A type match atom: ``Int``, ``Shape.Circle``, ``::ns/T``; ``nullable`` for ``T?``."""
+
+    name: str
+    variant: str | None
+    nullable: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class MatchArm(Node):
+    """``pattern | pattern (v) => result``; ``patterns`` is None for the default arm."""
+
+    patterns: tuple[PatternValue | PatternType, ...] | None
+    binding: str | None
+    result: Expr
+
+
+@dataclass(frozen=True)
+class Match(Node):
+    """``match subject {arms}`` / ``match-all``; in ``fn match`` the subject is the first parameter."""
+
+    subject: Expr
+    arms: tuple[MatchArm, ...]
+    collect_all: bool = False
+
+
+@dataclass(frozen=True)
+class Parallel(Node):
+    """``parallel {bindings}``: independent branches; the value is a Map of binding name to value.
+
+    In a ``fn parallel`` body (``hidden_names``) unbound expressions get slots named ``$var_N``.
+    """
+
+    statements: tuple[Statement, ...]
+    hidden_names: bool = False
+
+
+@dataclass(frozen=True)
+class Placeholder(Node):
+    """``%``/``%N`` (``index`` is 1-based) before lowering into a lambda."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class PlaceholderBoundary(Node):
+    """``%(expr)``: the placeholders inside make a lambda right here."""
+
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class Raw(Node):
+    """``!expr``: evaluate without halting on Err (the value is kept as a Result)."""
+
+    expr: Expr
 
 
 Expr = (
@@ -258,6 +357,13 @@ Expr = (
     | Cond
     | FnExpr
     | TypeDef
+    | TypeAlias
+    | EnumDef
+    | Match
+    | Parallel
+    | Placeholder
+    | PlaceholderBoundary
+    | Raw
 )
 
 
@@ -302,6 +408,17 @@ class ExprStatement(Node):
 
 
 @dataclass(frozen=True)
+class ArrowDecl(Node):
+    """``Src -> Dst fn (s: Src): Dst {…}`` or bodyless ``Bird -> Animal.Bird`` (open enum enrolment)."""
+
+    source: str
+    target: str
+    variant: str | None
+    fn: FnExpr | None
+    meta: Any = None
+
+
+@dataclass(frozen=True)
 class NamespaceDecl(Node):
     """``::a::b ns`` (with optional ``meta``)."""
 
@@ -317,7 +434,7 @@ class NamespaceAlias(Node):
     path: str
 
 
-Statement = Binding | ExprStatement | NamespaceDecl | NamespaceAlias
+Statement = Binding | ExprStatement | NamespaceDecl | NamespaceAlias | ArrowDecl
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,13 @@ class _DefaultTest:
     """Marker for the ``_`` test of a default arm."""
 
 
+class _Binding:
+    """The ``(v)`` of a match arm."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 def _pos(meta: Any) -> tuple[int, int]:
     return getattr(meta, "line", 0), getattr(meta, "column", 0)
 
@@ -91,6 +98,16 @@ class AstBuilder(Transformer[Token, Any]):
                 meta_value = child.value
         return ast.NamespaceDecl(*_pos(meta), path, meta_value)
 
+    def arrow_decl(self, meta: Any, children: list[Any]) -> ast.ArrowDecl:
+        source = str(children[0])
+        target, variant = children[1]
+        fn = next((c for c in children[2:] if isinstance(c, ast.FnExpr)), None)
+        meta_value = next((c.value for c in children[2:] if isinstance(c, MetaItem)), None)
+        return ast.ArrowDecl(*_pos(meta), source, target, variant, fn, meta_value)
+
+    def arrow_target(self, meta: Any, children: list[Token]) -> tuple[str, str | None]:
+        return str(children[0]), str(children[1]) if len(children) > 1 else None
+
     def ns_alias(self, meta: Any, children: list[Any]) -> ast.NamespaceAlias:
         return ast.NamespaceAlias(*_pos(meta), str(children[0]), str(children[1]))
 
@@ -104,6 +121,21 @@ class AstBuilder(Transformer[Token, Any]):
 
     def do_expr(self, meta: Any, children: list[Any]) -> ast.Do:
         return ast.Do(*_pos(meta), children[-1])
+
+    def raw_expr(self, meta: Any, children: list[Any]) -> ast.Raw:
+        return ast.Raw(*_pos(meta), children[-1])
+
+    def placeholder(self, meta: Any, children: list[Token]) -> ast.Placeholder:
+        text = str(children[0])[1:]
+        line, column = _pos(meta)
+        if text == "0":
+            raise self.source.error(
+                "`%0` is not a placeholder: they count from `%1` (and `%` means `%1`)", self.source.offset(line, column)
+            )
+        return ast.Placeholder(line, column, int(text) if text else 1)
+
+    def placeholder_boundary(self, meta: Any, children: list[Any]) -> ast.PlaceholderBoundary:
+        return ast.PlaceholderBoundary(*_pos(meta), children[-1])
 
     def call(self, meta: Any, children: list[Any]) -> ast.Call:
         return ast.Call(*_pos(meta), children[0], children[1])
@@ -196,6 +228,25 @@ class AstBuilder(Transformer[Token, Any]):
         body = ast.Cond(line, column, tuple(arms), collect_all)
         return ast.FnClause(line, column, params, returns, body, "cond-all" if collect_all else "cond")
 
+    def clause_match(self, meta: Any, children: list[Any]) -> ast.FnClause:
+        keyword = children[0]
+        returns, rest = _split_returns(children[1:])
+        params, arms = rest[0], rest[1:]
+        line, column = _pos(meta)
+        collect_all = keyword.type == "MATCH_ALL"
+        if not params:
+            raise self.source.error("`fn match` needs a parameter to match on", self.source.offset(line, column))
+        subject = ast.Ref(line, column, params[0].name)
+        body = ast.Match(line, column, subject, tuple(arms), collect_all)
+        return ast.FnClause(line, column, params, returns, body, "match-all" if collect_all else "match")
+
+    def clause_parallel(self, meta: Any, children: list[Any]) -> ast.FnClause:
+        returns, rest = _split_returns(children[1:])
+        params, statements = rest
+        line, column = _pos(meta)
+        body = ast.Parallel(line, column, statements, hidden_names=True)
+        return ast.FnClause(line, column, params, returns, body, "parallel")
+
     def params(self, meta: Any, children: list[ast.Param]) -> tuple[ast.Param, ...]:
         return tuple(children)
 
@@ -238,10 +289,74 @@ class AstBuilder(Transformer[Token, Any]):
     def default_test(self, meta: Any, children: list[Any]) -> _DefaultTest:
         return _DefaultTest()
 
+    def parallel_block(self, meta: Any, children: list[Any]) -> ast.Parallel:
+        return ast.Parallel(*_pos(meta), children[-1])
+
+    def match_expr(self, meta: Any, children: list[Any]) -> ast.Match:
+        keyword, subject, *arms = children
+        return ast.Match(*_pos(meta), subject, tuple(arms), keyword.type == "MATCH_ALL")
+
+    def match_arm(self, meta: Any, children: list[Any]) -> ast.MatchArm:
+        result = children[-1]
+        patterns: Any = None
+        binding = None
+        if len(children) == 2:
+            patterns, binding = children[0]
+        return ast.MatchArm(*_pos(meta), patterns, binding, result)
+
+    def match_pattern(self, meta: Any, children: list[Any]) -> tuple[Any, str | None]:
+        binding = None
+        if children and isinstance(children[-1], _Binding):
+            binding = children.pop().name
+        return tuple(children), binding
+
+    def default_pattern(self, meta: Any, children: list[Any]) -> tuple[Any, str | None]:
+        binding = children[-1].name if children and isinstance(children[-1], _Binding) else None
+        return None, binding
+
+    def match_bind(self, meta: Any, children: list[Token]) -> _Binding:
+        return _Binding(str(children[-1]))
+
+    def pat_value(self, meta: Any, children: list[Any]) -> ast.PatternValue:
+        node = children[0]
+        line, column = _pos(meta)
+        end = getattr(meta, "end_pos", None)
+        start = getattr(meta, "start_pos", None)
+        text = self.source.text[start:end] if start is not None and end is not None else ""
+        return ast.PatternValue(line, column, node, text)
+
+    def pat_type(self, meta: Any, children: list[Token]) -> ast.PatternType:
+        name = str(children[0])
+        variant = None
+        nullable = False
+        for token in children[1:]:
+            if token.type == "QMARK":
+                nullable = True
+            else:
+                variant = str(token)
+        text = name + (f".{variant}" if variant else "") + ("?" if nullable else "")
+        return ast.PatternType(*_pos(meta), name, variant, nullable, text)
+
     # -- types --------------------------------------------------------------------
 
     def type_def(self, meta: Any, children: list[Any]) -> ast.TypeDef:
-        return ast.TypeDef(*_pos(meta), tuple(child for child in children if isinstance(child, ast.TypeField)))
+        fields = tuple(child for child in children if isinstance(child, ast.TypeField))
+        constructor = next((child for child in children if isinstance(child, ast.FnExpr)), None)
+        is_open = any(isinstance(child, Token) and child.type == "OPEN" for child in children)
+        nominal = not any(isinstance(child, Token) and child.type == "_MAP_LB" for child in children) and not fields
+        has_body = len([c for c in children if not isinstance(c, Token) or c.type not in ("TYPE", "OPEN")]) > 0
+        return ast.TypeDef(*_pos(meta), fields, constructor, nominal and not has_body and constructor is None, is_open)
+
+    def type_alias(self, meta: Any, children: list[Any]) -> ast.TypeAlias:
+        is_open = any(isinstance(child, Token) and child.type == "OPEN" for child in children)
+        return ast.TypeAlias(*_pos(meta), children[-1], is_open)
+
+    def enum_def(self, meta: Any, children: list[Any]) -> ast.EnumDef:
+        is_open = any(isinstance(child, Token) and child.type == "OPEN" for child in children)
+        return ast.EnumDef(*_pos(meta), tuple(c for c in children if isinstance(c, ast.Variant)), is_open)
+
+    def variant(self, meta: Any, children: list[Any]) -> ast.Variant:
+        return ast.Variant(*_pos(meta), str(children[0]), children[1] if len(children) > 1 else None)
 
     def type_field(self, meta: Any, children: list[Any]) -> ast.TypeField:
         return ast.TypeField(*_pos(meta), str(children[0]), children[1])

@@ -20,6 +20,14 @@ def to_str(value: Any) -> str:
         return value  # type: ignore[no-any-return]
     if value is None:
         return ""
+    if kind is Tagged and value.kind == 0:
+        from hotlang.runtime import current_run
+
+        arrows = current_run().arrows
+        if arrows is not None:
+            converted, text = arrows.convert(value, "::hot::type/Str")
+            if converted:
+                return to_str(text)
     return _literal(value, top=True)
 
 

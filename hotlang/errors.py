@@ -106,3 +106,21 @@ class HotCancelled(HotRuntimeError):
 
 class HotAssertionFailed(HotFailure):
     """Raised by ``assert``/``assert-eq`` when no test runner is counting failures."""
+
+
+class HotLimitExceeded(HotRuntimeError):
+    """A run went past one of its limits (time, size, depth). Inspectors such as ``is-err`` never swallow it."""
+
+
+class HotTimeLimit(HotLimitExceeded):
+    """The run's time budget ran out. Built without arguments so it can be raised into a running thread."""
+
+    def __init__(self, message: str = "the run took longer than its time limit and was stopped") -> None:
+        super().__init__(message)
+
+
+class HotStopped(HotCancelled):
+    """The host asked the run to stop (its ``check_cancelled`` raised); raised inside the running code."""
+
+    def __init__(self, msg: str = "Run stopped", data: Any = None) -> None:
+        super().__init__(msg, data)

@@ -32,7 +32,7 @@ class MetaItem(ast.Node):
     value: Any
 
 
-Item = ast.Expr | TypedTargetItem | MetaItem | ast.NamespaceDecl | ast.NamespaceAlias
+Item = ast.Expr | TypedTargetItem | MetaItem | ast.NamespaceDecl | ast.NamespaceAlias | ast.ArrowDecl
 
 
 def literal_json(node: Any, source: SourceText, offset: int) -> Any:
@@ -97,7 +97,7 @@ def _index_step(node: ast.Index) -> ast.PathStep | None:
 
 
 def _is_value(item: Item) -> bool:
-    return not isinstance(item, (TypedTargetItem, MetaItem, ast.NamespaceDecl, ast.NamespaceAlias))
+    return not isinstance(item, (TypedTargetItem, MetaItem, ast.NamespaceDecl, ast.NamespaceAlias, ast.ArrowDecl))
 
 
 def fold(items: list[Item], source: SourceText) -> tuple[ast.Statement, ...]:
@@ -114,7 +114,7 @@ def fold(items: list[Item], source: SourceText) -> tuple[ast.Statement, ...]:
             pending_offset = _offset(source, item)
             index += 1
             continue
-        if isinstance(item, (ast.NamespaceDecl, ast.NamespaceAlias)):
+        if isinstance(item, (ast.NamespaceDecl, ast.NamespaceAlias, ast.ArrowDecl)):
             statements.append(item)
             index += 1
             continue

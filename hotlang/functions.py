@@ -47,7 +47,7 @@ TypeCheck = Callable[[Any], bool]
 class Clause:
     """One overload: parameter names, laziness, optional type checks and the compiled body."""
 
-    __slots__ = ("arity", "body", "checks", "lazy", "names", "rest", "strict_positions")
+    __slots__ = ("arity", "body", "checks", "declared", "lazy", "names", "rest", "strict_positions")
 
     def __init__(
         self,
@@ -57,7 +57,9 @@ class Clause:
         lazy: frozenset[int],
         checks: Sequence[TypeCheck | None],
         body: Eval,
+        declared: Sequence[str | None] = (),
     ) -> None:
+        self.declared = tuple(declared) if any(declared) else ()
         self.names = tuple(names)
         self.rest = rest
         self.arity = len(self.names) - (1 if rest else 0)
@@ -146,7 +148,7 @@ class Function(FunctionValue):
         clauses = self.clauses
         if len(clauses) == 1 and not self.lazy and not self.relaxed:
             clause = clauses[0]
-            if not clause.rest and len(args) == clause.arity:
+            if not clause.rest and len(args) == clause.arity and not clause.declared:
                 result = clause.body(Scope(dict(zip(clause.names, args, strict=True)), self.def_scope))
                 if type(result) is not TailCall:
                     return result
@@ -157,6 +159,8 @@ class Function(FunctionValue):
         while True:
             if self.lazy:
                 args = _settle_strict(clause, args)
+            if clause.declared:
+                args = _coerce(clause, args)
             result = clause.body(Scope(clause.bind(args, self.relaxed), self.def_scope))
             if type(result) is TailCall:
                 if result.function is self:
@@ -165,6 +169,28 @@ class Function(FunctionValue):
                     continue
                 return result.function.call(result.args)
             return result
+
+
+def _coerce(clause: Clause, args: list[Any]) -> list[Any]:
+    """Implicit coercion through arrows (spec §3.4): all mismatched arguments convert, or none."""
+    from hotlang.runtime import current_run
+    from hotlang.values import Tagged
+
+    arrows = current_run().arrows
+    if arrows is None:
+        return args
+    converted = list(args)
+    changed = False
+    for index, (declared, check) in enumerate(zip(clause.declared, clause.checks, strict=False)):
+        if declared is None or check is None or index >= len(args) or check(args[index]):
+            continue
+        value = args[index]
+        arrow = arrows.find_short(value.type_path, declared) if type(value) is Tagged else None
+        if arrow is None:
+            return args
+        converted[index] = consume(arrow.call([value]))
+        changed = True
+    return converted if changed else args
 
 
 def _arguments(count: str) -> str:

@@ -36,6 +36,10 @@ class Host(Protocol):
 class NullHost:
     """The host outside any run: no events, no stream, output to stdout."""
 
+    def now(self) -> datetime:
+        """The clock ``::hot::time/now`` reads (optional on hosts; the UTC wall clock by default)."""
+        return datetime.now(UTC)
+
     def send(self, event_type: str, data: Any) -> dict[str, Any]:
         raise HotRuntimeError("send is not available outside a run")
 
@@ -68,6 +72,7 @@ class RecordingHost:
     sent: list[SentEvent] = field(default_factory=list)
     stream: list[tuple[str, Any]] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
+    clock: datetime | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def send(self, event_type: str, data: Any) -> dict[str, Any]:
@@ -79,6 +84,10 @@ class RecordingHost:
         with self._lock:
             self.sent.append(SentEvent(event_type, data, info))
         return info
+
+    def now(self) -> datetime:
+        """The clock ``::hot::time/now`` reads: :attr:`clock` if set, else the UTC wall clock."""
+        return self.clock if self.clock is not None else datetime.now(UTC)
 
     def stream_data(self, data_type: str, payload: Any) -> None:
         with self._lock:

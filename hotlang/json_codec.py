@@ -19,9 +19,11 @@ Tagged values travel as ``{"$type": path, "$val": payload}`` in both.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
+from hotlang.display import to_str
 from hotlang.errors import HotRuntimeError
 from hotlang.values import FunctionValue, HotIter, Tagged, Thunk
 
@@ -72,23 +74,31 @@ def from_json(value: Any) -> Any:
     raise HotRuntimeError(f"cannot use a value of Python type {kind.__name__} as a Hot value")
 
 
-def _encodable(value: Any) -> Any:
-    """Like :func:`to_json`, but keeps Decimals so :func:`dumps` can write their exact digits."""
+_MARK = "\ue000"
+_DEC_MARKER = re.compile(f'"{_MARK}(\\d+){_MARK}"')
+
+
+def _encodable(value: Any, decimals: list[Decimal]) -> Any:
+    """Like :func:`to_json`, but Decs become numbered marker strings :func:`dumps` swaps for their digits."""
     kind = type(value)
-    if kind is Decimal:
+    if kind is str or kind is int or kind is bool or value is None:
         return value
+    if kind is Decimal:
+        decimals.append(value)
+        return f"{_MARK}{len(decimals) - 1}{_MARK}"
     if kind is list:
-        return [_encodable(item) for item in value]
+        return [_encodable(item, decimals) for item in value]
     if kind is dict:
-        return {str(key): _encodable(item) for key, item in value.items()}
+        return {key if type(key) is str else to_str(key): _encodable(item, decimals) for key, item in value.items()}
     if kind is Tagged:
         if not value.has_payload:
             return {"$type": value.type_path}
-        return {"$type": value.type_path, "$val": _encodable(value.payload)}
+        return {"$type": value.type_path, "$val": _encodable(value.payload, decimals)}
     return to_json(value)
 
 
 def _write(value: Any, out: list[str]) -> None:
+    """The slow writer, used when a string already contains the Dec marker character."""
     kind = type(value)
     if kind is Decimal:
         out.append(format(value, "f"))
@@ -104,27 +114,46 @@ def _write(value: Any, out: list[str]) -> None:
         for index, (key, item) in enumerate(value.items()):
             if index:
                 out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(json.dumps(key if type(key) is str else to_str(key), ensure_ascii=False))
             out.append(":")
             _write(item, out)
         out.append("}")
-    else:
+    elif kind is Tagged:
+        _write(to_json(value) if not value.has_payload else {"$type": value.type_path, "$val": value.payload}, out)
+    elif kind in (str, int, bool) or value is None:
         out.append(json.dumps(value, ensure_ascii=False))
+    else:
+        _write(to_json(value), out)
 
 
 def dumps(value: Any) -> str:
     """Hot's ``to-json``: compact JSON text, exact Dec digits, tags as ``$type``/``$val``."""
-    out: list[str] = []
-    _write(_encodable(value), out)
-    return "".join(out)
+    decimals: list[Decimal] = []
+    data = _encodable(value, decimals)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    if not decimals:
+        return text
+    if text.count(_MARK) != 2 * len(decimals):
+        out: list[str] = []
+        _write(value, out)
+        return "".join(out)
+    return _DEC_MARKER.sub(lambda match: format(decimals[int(match.group(1))], "f"), text)
+
+
+def _object(pairs: dict[str, Any]) -> Any:
+    if "$type" in pairs and len(pairs) <= 2 and isinstance(pairs["$type"], str):
+        if len(pairs) == 1:
+            return Tagged(pairs["$type"], None, has_payload=False)
+        if "$val" in pairs:
+            return Tagged(pairs["$type"], pairs["$val"])
+    return pairs
 
 
 def loads(text: str) -> Any:
     """Hot's ``from-json``: numbers with a fraction become exact Decs; tags are restored."""
     try:
-        data = json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=Decimal, object_hook=_object)
     except json.JSONDecodeError as error:
         raise HotRuntimeError(
             f"from-json: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
         ) from None
-    return from_json(data)

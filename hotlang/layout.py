@@ -28,21 +28,13 @@ from hotlang.source import SourceText
 FLOW_KEYWORDS = {"COND", "COND_ALL", "SERIAL", "PARALLEL", "MATCH", "MATCH_ALL"}
 SOFT_KEYWORDS = FLOW_KEYWORDS | {"FN", "TYPE", "ENUM", "LAZY", "DO"}
 CALLABLE_ENDS = {"NAME", "QREF", "_RP", "_RSQB", "_RB"}
-INDEXABLE_ENDS = {"NAME", "QREF", "_RP", "_RSQB"}
+INDEXABLE_ENDS = {"NAME", "QREF", "_RP", "_RSQB", "PCT"}
 MAP_KEYS = {"NAME", "STRING", "TRUE", "FALSE", "NULL"} | SOFT_KEYWORDS
 META_STARTS = {"_LB", "_LSQB", "STRING", "INT", "DEC", "TRUE", "FALSE", "NULL"}
 TYPE_ATOMS = {"NAME", "QREF", "NSPATH", "STRING", "INT", "DEC", "TRUE", "FALSE", "NULL"}
 CLOSERS = {"_LP": "_RP", "_LB": "_RB", "_LSQB": "_RSQB"}
 SYMBOLS = {"_LP": "(", "_RP": ")", "_LB": "{", "_RB": "}", "_LSQB": "[", "_RSQB": "]"}
-UNSUPPORTED = {
-    "ENUM": "`enum` definitions",
-    "MATCH": "`match`",
-    "MATCH_ALL": "`match-all`",
-    "PARALLEL": "`parallel` flows",
-    "PCT": "`%` placeholders",
-    "BANG": "the `!` prefix",
-    "_TARROW": "`->` arrows",
-}
+UNSUPPORTED: dict[str, str] = {}
 
 
 def _start(token: Token) -> int:
@@ -201,6 +193,8 @@ class Layout:
         if kind == "_LP":
             if previous is not None and adjacent(previous, token) and previous.type in CALLABLE_ENDS:
                 return "_CALL_LP"
+            if previous is not None and adjacent(previous, token) and previous.type == "PCT" and str(previous) == "%":
+                return "_PCT_LP"
             body = self._body_after_params(index)
             if body >= 0:
                 self.forced[body] = "_BODY_LB"
@@ -210,10 +204,16 @@ class Layout:
             if previous is not None and adjacent(previous, token) and previous.type in INDEXABLE_ENDS:
                 return "_IDX_LB"
             return kind
+        if kind == "TYPE":
+            return self._classify_type(index, token)
         if kind == "_LB":
             previous_kind = self.kind(index - 1)
-            if previous_kind == "TYPE":
+            if previous_kind in ("NAME", "OPEN") and self.value(index - 1) == "open":
+                previous_kind = "OPEN_" + self.kind(index - 2)
+            if previous_kind in ("TYPE", "OPEN_TYPE", "OPEN_TYPE_ALIAS"):
                 return "_MAP_LB"
+            if previous_kind in ("ENUM", "OPEN_ENUM"):
+                return kind
             if previous_kind in FLOW_KEYWORDS:
                 return kind
             return "_MAP_LB" if self._is_map(index) else kind
@@ -223,7 +223,37 @@ class Layout:
             self._mark_namespace_declaration(index)
         return kind
 
+    def _classify_type(self, index: int, token: Token) -> str:
+        """``T type Int`` / ``T type "a" | "b"``: an alias starts on the same line as ``type``."""
+        following = index + 1
+        if self.kind(following) == "NAME" and self.value(following) == "open":
+            following += 1
+        if following >= len(self.tokens) or self.tokens[following].line != token.line:
+            return "TYPE"
+        kind = self.kind(following)
+        if kind == "NAME" and self.value(following) == "meta" and self.kind(following + 1) in META_STARTS:
+            return "TYPE"
+        if kind in TYPE_ATOMS or kind == "_BAR":
+            return "TYPE_ALIAS"
+        return "TYPE"
+
     def _classify_name(self, index: int, token: Token) -> str:
+        word = self.value(index)
+        if word in ("if", "else") and self.kind(index + 1) == "_LB" and self.kind(index - 1) != "_DOT":
+            raise self.source.error(
+                f"Hot has no `{word} {{…}}` blocks: write `if(test, then, else)` "
+                "or `cond { test => value, => other }`",
+                _start(token),
+            )
+        after_bar = self.kind(index - 1) == "_BAR" and adjacent(self.tokens[index - 1], token)
+        if word in ("map", "vec", "one") and after_bar:
+            raise self.source.error(
+                f"the `|{word}` result modifier was removed: annotate the binding instead, "
+                "as in `r: All<Map> cond-all {…}`",
+                _start(self.tokens[index - 1]),
+            )
+        if self.value(index) == "open" and self.kind(index - 1) in ("TYPE", "TYPE_ALIAS", "ENUM"):
+            return "OPEN"
         if self.value(index) == "meta" and self.kind(index + 1) in META_STARTS:
             following = index + 1
             if self.kind(following) == "_LB":

@@ -10,24 +10,24 @@ read-only: :meth:`Program.call` may run from many threads at once.
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hotlang import ast
-from hotlang.compiler import Ctx, Unit, compile_statement, struct_type, top_level_function
+from hotlang.compiler import Ctx, Unit, compile_statement, top_level_function
+from hotlang.compiler.types import define_type
 from hotlang.core import core_library
 from hotlang.errors import Frame, HotRuntimeError
 from hotlang.functions import MISSING, FunctionAlias, Scope
 from hotlang.host import Host, NullHost
 from hotlang.json_codec import from_json
+from hotlang.limits import MAX_DEPTH, Limits, run_limited
 from hotlang.parser import parse_module
 from hotlang.runtime import RunContext, enter_run, leave_run
 from hotlang.source import SourceText
+from hotlang.typevalues import BUILTIN, BUILTIN_NAMES, Arrows, EnumType, type_path_of
 from hotlang.values import FunctionValue
-
-RECURSION_LIMIT = 60_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ class Program:
         self._functions: list[FunctionInfo] = []
         self._file_namespaces: dict[str, list[str]] = {}
         self._last_values: dict[str, Any] = {}
+        self.arrows = Arrows()
+        self._pending_arrows: list[tuple[Unit, dict[str, str], ast.ArrowDecl]] = []
 
     # -- public API -------------------------------------------------------------
 
@@ -117,7 +119,16 @@ class Program:
             raise HotRuntimeError(f"`{qualified}` is not defined")
         return value
 
-    def call(self, qualified: str, args: list[Any] | None = None, *, host: Host | None = None) -> Any:
+    def core_value(self, name: str) -> Any:
+        """The value of an unqualified core name; raises :class:`HotRuntimeError` if there is none."""
+        value = self._core.get(name, MISSING)
+        if value is MISSING:
+            raise HotRuntimeError(f"`{name}` is not defined")
+        return value
+
+    def call(
+        self, qualified: str, args: list[Any] | None = None, *, host: Host | None = None, limits: Limits | None = None
+    ) -> Any:
         """Call a function with plain-JSON arguments; return its Hot value.
 
         Raises :class:`HotFailure`, :class:`HotCancelled` or another
@@ -129,18 +140,38 @@ class Program:
         if not isinstance(fn, FunctionValue):
             raise HotRuntimeError(f"`{qualified}` is not a function")
         values = [from_json(arg) for arg in (args or [])]
-        return self.call_value(fn, values, host=host, name=qualified)
+        return self.call_value(fn, values, host=host, name=qualified, limits=limits)
 
-    def call_value(self, fn: FunctionValue, args: list[Any], *, host: Host | None = None, name: str = "") -> Any:
-        """Call a function value with Hot-value arguments inside a fresh run context."""
-        _ensure_recursion_limit()
-        token = enter_run(RunContext(host=host or NullHost()))
-        try:
-            return fn.call(args)
-        except RecursionError:
-            raise HotRuntimeError(f"maximum call depth exceeded while running {name or fn.name}") from None
-        finally:
-            leave_run(token)
+    def call_value(
+        self,
+        fn: FunctionValue,
+        args: list[Any],
+        *,
+        host: Host | None = None,
+        name: str = "",
+        limits: Limits | None = None,
+        assertion_failed: Callable[[str], None] | None = None,
+    ) -> Any:
+        """Call a function value with Hot-value arguments inside a fresh run context, under ``limits``.
+
+        ``assertion_failed`` receives each failing assertion's message instead of halting (test runner).
+        """
+
+        def work() -> Any:
+            context = RunContext(host=host or NullHost(), arrows=self.arrows, program=self)
+            context.assertion_failed = assertion_failed
+            token = enter_run(context)
+            try:
+                return fn.call(args)
+            except RecursionError:
+                raise HotRuntimeError(
+                    f"maximum call depth exceeded while running {name or fn.name}: "
+                    f"the recursion is deeper than {MAX_DEPTH:,} calls (tail calls do not count)"
+                ) from None
+            finally:
+                leave_run(token)
+
+        return run_limited(work, limits, stop_check=getattr(host, "check_cancelled", None))
 
     # -- loading ------------------------------------------------------------------
 
@@ -154,23 +185,30 @@ class Program:
 
     def _unit(self, source: SourceText, namespace: str) -> Unit:
         table = self._namespace(namespace).globals
+        table.setdefault("ns", namespace)
         return Unit(source, namespace, table, self._core, self._tables)
 
-    def load(self, sources: Mapping[str, str], host: Host | None = None) -> None:
+    def load(self, sources: Mapping[str, str], host: Host | None = None, limits: Limits | None = None) -> None:
         """Parse, hoist and run ``sources`` (path → text) into this program."""
         parsed = [(SourceText(path, text), parse_module(text, path)) for path, text in sources.items()]
         pending: list[_Pending] = []
         for source, module in parsed:
             pending.extend(self._hoist(source, module))
-        _ensure_recursion_limit()
-        token = enter_run(RunContext(host=host or NullHost()))
-        try:
-            for item in pending:
-                self._run_top_level(item)
-        except RecursionError:
-            raise HotRuntimeError("maximum call depth exceeded while loading") from None
-        finally:
-            leave_run(token)
+        for unit, aliases, arrow in self._pending_arrows:
+            self._define_arrow(unit, aliases, arrow)
+        self._pending_arrows = []
+
+        def work() -> None:
+            token = enter_run(RunContext(host=host or NullHost(), arrows=self.arrows, program=self))
+            try:
+                for item in pending:
+                    self._run_top_level(item)
+            except RecursionError:
+                raise HotRuntimeError("maximum call depth exceeded while loading") from None
+            finally:
+                leave_run(token)
+
+        run_limited(work, limits)
 
     def _hoist(self, source: SourceText, module: ast.Module) -> list[_Pending]:
         """Register the file's functions; return its other items for the run pass."""
@@ -197,10 +235,14 @@ class Program:
             elif (
                 isinstance(statement, ast.Binding)
                 and not statement.target.path
-                and isinstance(statement.value, ast.TypeDef)
+                and isinstance(statement.value, (ast.TypeDef, ast.EnumDef, ast.TypeAlias))
             ):
                 name = statement.target.name
-                unit.globals[name] = struct_type(statement.value, self._ctx(unit, aliases), name)
+                unit.globals[name] = define_type(statement.value, self._ctx(unit, aliases), name)
+                if is_core_meta(statement.meta):
+                    self._core[name] = unit.globals[name]
+            elif isinstance(statement, ast.ArrowDecl):
+                self._pending_arrows.append((unit, aliases, statement))
             else:
                 if isinstance(statement, ast.Binding) and isinstance(statement.value, (ast.QualifiedRef, ast.Ref)):
                     self._define_alias(unit, aliases, statement)
@@ -222,6 +264,46 @@ class Program:
         self._functions.append(
             FunctionInfo(unit.namespace, name, fn.name, statement.meta, unit.file, statement.line, statement.column)
         )
+
+    def _type_path(self, unit: Unit, aliases: dict[str, str], name: str) -> str:
+        """The path of a type named in an arrow: a local/imported type, a core type, or a built-in."""
+        if "/" in name:
+            namespace, _, short = name.rpartition("/")
+            namespace = self._ctx(unit, aliases).expand_namespace(namespace)
+            value = self._tables.get(namespace, {}).get(short, MISSING)
+        else:
+            short = name
+            value = unit.globals.get(name, self._core.get(name, MISSING))
+        if type(value) is FunctionAlias:
+            value = value.target()
+        path = type_path_of(value) if value is not MISSING else None
+        if path is None:
+            if short in BUILTIN_NAMES:
+                return BUILTIN + short
+            raise HotRuntimeError(f"`{name}` in an arrow is not a type")
+        return path
+
+    def _define_arrow(self, unit: Unit, aliases: dict[str, str], arrow: ast.ArrowDecl) -> None:
+        """Register ``Src -> Dst fn …``, or enrol ``Src`` in an open enum (``Bird -> Animal.Bird``)."""
+        source = self._type_path(unit, aliases, arrow.source)
+        target = self._type_path(unit, aliases, arrow.target)
+        label = f"{arrow.source} -> {arrow.target}" + (f".{arrow.variant}" if arrow.variant else "")
+        try:
+            if arrow.fn is not None:
+                fn = top_level_function(arrow.fn, self._ctx(unit, aliases), label)
+                self.arrows.add(source, target + (f".{arrow.variant}" if arrow.variant else ""), fn)
+                return
+            enum = unit.globals.get(arrow.target, self._core.get(arrow.target))
+            if not isinstance(enum, EnumType) or arrow.variant is None:
+                raise HotRuntimeError(f"`{label}` needs a function, or an open enum variant as its target")
+            if not enum.is_open:
+                raise HotRuntimeError(f"`{arrow.target}` is not an open enum, so `{label}` cannot add a variant")
+            source_type = unit.globals.get(arrow.source, self._core.get(arrow.source))
+            enum.add_payload(arrow.variant, source_type)
+            self.arrows.add(source, f"{target}.{arrow.variant}", enum.variants[arrow.variant])
+        except HotRuntimeError as error:
+            error.add_frame(Frame(label, unit.file, arrow.line, arrow.column))
+            raise
 
     def _define_alias(self, unit: Unit, aliases: dict[str, str], statement: ast.Binding) -> None:
         """``name ::ns/fn`` is visible before the run pass, resolved when first used."""
@@ -261,17 +343,12 @@ class Program:
             self._last_values[item.unit.file] = value
 
 
-def _ensure_recursion_limit() -> None:
-    if sys.getrecursionlimit() < RECURSION_LIMIT:
-        sys.setrecursionlimit(RECURSION_LIMIT)
-
-
-def load_program(sources: Mapping[str, str], *, host: Host | None = None) -> Program:
+def load_program(sources: Mapping[str, str], *, host: Host | None = None, limits: Limits | None = None) -> Program:
     """Parse and load Hot files (path → source text) into a new :class:`Program`.
 
     Raises :class:`HotSyntaxError` for invalid source and :class:`HotRuntimeError`
     when top-level code halts while loading.
     """
     program = Program()
-    program.load(sources, host)
+    program.load(sources, host, limits)
     return program

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from hotlang.errors import HotRuntimeError
+from hotlang.errors import HotLimitExceeded, HotRuntimeError
 from hotlang.host import Host, NullHost
 from hotlang.values import Tagged
 
@@ -25,6 +25,12 @@ class RunContext:
     host: Host = field(default_factory=NullHost)
     suppress_errors: int = 0
     assertion_failed: Callable[[str], None] | None = None
+    arrows: Any = None
+    """The program's ``Src -> Dst`` arrows (:class:`hotlang.typevalues.Arrows`)."""
+    ctx: dict[str, Any] = field(default_factory=dict)
+    """``::hot::ctx`` values of this run."""
+    program: Any = None
+    """The :class:`hotlang.program.Program` running (for reflection such as ``namespaces()``)."""
 
 
 _current: ContextVar[RunContext | None] = ContextVar("hot_run_context", default=None)
@@ -93,7 +99,23 @@ def force_suppressed(value: Any) -> tuple[Any, HotRuntimeError | None]:
         while type(result) is Thunk:
             result = result.force()
         return result, None
+    except HotLimitExceeded:
+        raise
     except HotRuntimeError as halt:
         return None, halt
     finally:
         context.suppress_errors -= 1
+
+
+def halt_on_err(value: Any) -> Any:
+    """A callback's result in ``map`` and friends: Ok unwraps, Err halts even inside ``is-err`` (spec §3.6)."""
+    from hotlang.values import Thunk
+
+    while type(value) is Thunk:
+        value = value.force()
+    if type(value) is Tagged:
+        if value.kind == 2:
+            raise HotRuntimeError(err_message(value.payload), data=value.payload)
+        if value.kind == 1:
+            return halt_on_err(value.payload)
+    return value

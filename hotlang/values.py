@@ -76,6 +76,13 @@ class FunctionValue:
         """Which of ``count`` arguments this function receives unevaluated."""
         return frozenset()
 
+    def direct(self, count: int) -> Callable[..., Any] | None:
+        """A plain Python callable taking ``count`` already-consumed positional arguments, if any.
+
+        Natives such as ``map`` use it to skip argument-list building on every element.
+        """
+        return None
+
 
 class Thunk:
     """What a ``lazy`` parameter receives: an unevaluated argument and its scope.

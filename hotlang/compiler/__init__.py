@@ -1,6 +1,6 @@
 """AST → Python closures. Importing this package registers every node compiler."""
 
-from hotlang.compiler import calls, flows, functions, types, values
+from hotlang.compiler import calls, flows, functions, matching, types, values
 from hotlang.compiler.context import Ctx, Unit
 from hotlang.compiler.dispatch import compile_expr
 from hotlang.compiler.flows import compile_statement, compile_statements
@@ -16,6 +16,7 @@ __all__ = [
     "compile_statements",
     "flows",
     "functions",
+    "matching",
     "struct_type",
     "top_level_function",
     "types",

@@ -6,6 +6,7 @@ from typing import Any
 
 from hotlang.errors import HotRuntimeError
 from hotlang.runtime import current_run, err_message
+from hotlang.typevalues import EnumType
 from hotlang.values import Tagged, Thunk, force
 
 
@@ -22,6 +23,8 @@ def read_field(value: Any, name: Any) -> Any:
         return read_field(value.payload, name)
     if kind is Thunk:
         return read_field(force(value), name)
+    if kind is EnumType:
+        return value.member(name)
     return None
 
 

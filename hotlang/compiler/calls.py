@@ -13,8 +13,10 @@ from typing import Any
 from hotlang import ast
 from hotlang.compiler.context import Ctx
 from hotlang.compiler.dispatch import compile_expr, handles
+from hotlang.compiler.generated import CompiledFunction
+from hotlang.compiler.placeholders import as_lambda, lower_call_args
 from hotlang.compiler.values import compile_ref, settle
-from hotlang.errors import Frame, HotCancelled, HotRuntimeError
+from hotlang.errors import Frame, HotCancelled, HotLimitExceeded, HotRuntimeError
 from hotlang.functions import Eval, Function, FunctionAlias, Native, Scope, TailCall
 from hotlang.values import FunctionValue, Tagged, Thunk, force, is_truthy, type_name
 
@@ -86,6 +88,7 @@ def _prepare_spread(parts: list[tuple[bool, Eval]], scope: Scope) -> list[Any]:
 
 @handles(ast.Call)
 def compile_call(node: ast.Call, ctx: Ctx, tail: bool) -> Eval:
+    node = lower_call_args(node)
     callee_node = node.callee
     has_spread = any(isinstance(arg, ast.Spread) for arg in node.args)
     if (
@@ -128,6 +131,8 @@ def _compile_plain_call(node: ast.Call, ctx: Ctx, tail: bool) -> Eval:
             args = _prepare(arg_evals, fn.lazy_positions(len(arg_evals)), scope)
             if type(fn) is Function:
                 return TailCall(fn, args)
+            if type(fn) is CompiledFunction:
+                return TailCall(fn.closure, args)
             return invoke(fn, args, frame)
 
         return tail_call
@@ -211,7 +216,7 @@ def _test(evaluate: Eval, scope: Scope) -> tuple[bool, Any]:
     """Evaluate a logic operand: Err and halts count as falsy (spec §3.4)."""
     try:
         value = force(evaluate(scope))
-    except HotCancelled:
+    except (HotCancelled, HotLimitExceeded):
         raise
     except HotRuntimeError:
         return False, None
@@ -235,6 +240,7 @@ def _compile_inlined(node: ast.Call, name: str, ctx: Ctx, tail: bool) -> Eval:
             if resolve(scope) is not core_fn:
                 return general(scope)
             test = force(condition(scope))
+            # spec §3.7: Err is falsy in `if` (as in cond, and, or); Ok(x) is as truthy as x
             if test is None or test is False or (type(test) is Tagged and not is_truthy(test)):
                 return otherwise(scope) if otherwise is not None else None
             return then(scope)
@@ -279,3 +285,15 @@ def compile_pipe(node: ast.Pipe, ctx: Ctx, tail: bool) -> Eval:
         return value
 
     return pipe
+
+
+@handles(ast.PlaceholderBoundary)
+def compile_placeholder_boundary(node: ast.PlaceholderBoundary, ctx: Ctx, tail: bool) -> Eval:
+    return compile_expr(as_lambda(node.expr), ctx)
+
+
+@handles(ast.Placeholder)
+def compile_placeholder(node: ast.Placeholder, ctx: Ctx, tail: bool) -> Eval:
+    raise ctx.error(
+        "this `%` is not inside an argument that takes a function; write the lambda, or mark it with `%(…)`", node
+    )

@@ -38,6 +38,8 @@ class Ctx:
     ``local_names`` are the names that may be bound in an enclosing lexical
     scope (parameters and bindings of enclosing bodies); any other name is
     looked up directly in the namespace and then the core registry.
+    ``shape`` is the result shape an ``All<…>`` annotation asks of the flow
+    being compiled ("map", "vec" or "single"; see spec §3.5).
     ``self_name`` is the name of the function whose body this is, so that
     self-recursive calls in tail position become loops. ``top_level`` is true
     for a file's top-level items, whose scope is the namespace itself.
@@ -49,6 +51,7 @@ class Ctx:
     self_name: str | None
     function_name: str
     top_level: bool = False
+    shape: str | None = None
 
     def replace(self, **changes: Any) -> Ctx:
         return dataclasses.replace(self, **changes)

@@ -15,6 +15,8 @@ from hotlang.functions import Eval
 
 Handler = Callable[[Any, Ctx, bool], Eval]
 HANDLERS: dict[type, Handler] = {}
+SHAPED = frozenset({"Match", "Parallel", "Cond"})
+"""Flows whose result an ``All<…>`` annotation reshapes; any other node drops the annotation."""
 
 
 def handles(*kinds: type) -> Callable[[Handler], Handler]:
@@ -31,6 +33,8 @@ def handles(*kinds: type) -> Callable[[Handler], Handler]:
 def compile_expr(node: Any, ctx: Ctx, tail: bool = False) -> Eval:
     """Compile an expression; ``tail`` marks a tail position of a function body."""
     handler = HANDLERS.get(type(node))
+    if ctx.shape is not None and type(node).__name__ not in SHAPED:
+        ctx = ctx.replace(shape=None)
     if handler is None:
         raise ctx.error(f"{type(node).__name__} is not supported by this interpreter yet", node)
     return handler(node, ctx, tail)

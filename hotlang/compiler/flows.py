@@ -8,9 +8,10 @@ from hotlang import ast
 from hotlang.compiler.context import Ctx
 from hotlang.compiler.dispatch import compile_expr, handles
 from hotlang.compiler.functions import compile_function
+from hotlang.compiler.matching import collected, shape_of, single
 from hotlang.compiler.names import binds_directly
 from hotlang.compiler.paths import Step, assoc_path
-from hotlang.compiler.types import struct_type
+from hotlang.compiler.types import define_type
 from hotlang.compiler.values import settle
 from hotlang.errors import HotRuntimeError
 from hotlang.functions import MISSING, Eval, Scope
@@ -60,11 +61,11 @@ def compile_binding(node: ast.Binding, ctx: Ctx) -> Eval:
     name = target.name
     if isinstance(node.value, ast.FnExpr):
         value = compile_function(node.value, ctx, name, local=True)
-    elif isinstance(node.value, ast.TypeDef):
-        constructor = struct_type(node.value, ctx, name)
+    elif isinstance(node.value, (ast.TypeDef, ast.EnumDef, ast.TypeAlias)):
+        constructor = define_type(node.value, ctx, name)
         value = lambda scope: constructor  # noqa: E731
     else:
-        value = compile_expr(node.value, ctx)
+        value = compile_expr(node.value, ctx.replace(shape=shape_of(target.type)))
     if not target.path:
 
         def bind(scope: Scope) -> Any:
@@ -91,7 +92,8 @@ def _compile_deep_binding(node: ast.Binding, ctx: Ctx, value: Eval) -> Eval:
                     key = fallback_globals.get(str(step.key), MISSING)
                 if key is MISSING:
                     raise HotRuntimeError(f"`{step.key}` is not defined")
-                resolved.append(("index" if type(key) is int else "key", settle(key)))
+                key = settle(key)
+                resolved.append(("var_index" if type(key) is int else "var_key", key))
             else:
                 resolved.append((step.kind, step.key))
         return resolved
@@ -124,28 +126,30 @@ def _truthy_test(evaluate: Eval) -> Eval:
 
 @handles(ast.Cond)
 def compile_cond(node: ast.Cond, ctx: Ctx, tail: bool) -> Eval:
+    shape = ctx.shape
+    ctx = ctx.replace(shape=None)
     arms: list[tuple[Eval | None, Eval, bool, str]] = []
     for position, arm in enumerate(node.arms):
         test = None if arm.test is None else _truthy_test(compile_expr(arm.test, ctx))
-        result = compile_expr(arm.result, ctx, tail and not node.collect_all)
+        result = compile_expr(arm.result, ctx, tail and not node.collect_all and shape is None)
         label = arm.label or f"cond_branch_{position}"
         arms.append((test, result, binds_directly(arm.result), label))
 
     if node.collect_all:
 
-        def cond_all(scope: Scope) -> dict[str, Any]:
-            out: dict[str, Any] = {}
+        def cond_all(scope: Scope) -> Any:
+            out: list[tuple[str, Any]] = []
             for test, result, own_scope, label in arms:
                 if test is None or test(scope):
-                    out[label] = result(Scope({}, scope) if own_scope else scope)
-            return out
+                    out.append((label, result(Scope({}, scope) if own_scope else scope)))
+            return collected(out, shape)
 
         return cond_all
 
     def cond(scope: Scope) -> Any:
-        for test, result, own_scope, _label in arms:
+        for test, result, own_scope, label in arms:
             if test is None or test(scope):
-                return result(Scope({}, scope) if own_scope else scope)
+                return single(label, result(Scope({}, scope) if own_scope else scope), shape)
         return None
 
     return cond

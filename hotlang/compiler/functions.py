@@ -8,6 +8,7 @@ from typing import Any
 from hotlang import ast
 from hotlang.compiler.context import Ctx
 from hotlang.compiler.dispatch import compile_expr, handles
+from hotlang.compiler.matching import shape_of
 from hotlang.compiler.names import bound_names, referenced_names
 from hotlang.equality import hot_eq
 from hotlang.functions import MISSING, Clause, Eval, Function, Scope, TypeCheck
@@ -64,14 +65,33 @@ def _clause(clause: ast.FnClause, ctx: Ctx) -> Clause:
             raise ctx.error("only the last parameter can collect the rest (`...name`)", param)
     names = [param.name for param in params]
     body_ctx = ctx.replace(local_names=ctx.local_names | set(names) | bound_names(clause.body))
-    body = compile_expr(clause.body, body_ctx, tail=True)
+    body = compile_expr(clause.body, body_ctx.replace(shape=shape_of(clause.returns)), tail=True)
+    lazy = {i for i, param in enumerate(params) if param.lazy}
+    if isinstance(clause.body, ast.Match) and _names_result(clause.body):
+        lazy.add(0)  # spec §3.5: `fn match` with Result arms receives an Err without halting
     return Clause(
         names,
         rest=bool(params) and params[-1].rest,
-        lazy=frozenset(i for i, param in enumerate(params) if param.lazy),
+        lazy=frozenset(lazy),
         checks=[type_check(param.type) for param in params],
         body=body,
+        declared=[_user_type(param.type) for param in params],
     )
+
+
+def _user_type(node: ast.TypeExpr | None) -> str | None:
+    """The declared user type of a parameter, which arrows may coerce into."""
+    if isinstance(node, ast.TypeName) and node.name.rpartition("/")[2] not in _BUILTIN_TYPES and node.name != "Any":
+        return node.name
+    return None
+
+
+def _names_result(node: ast.Match) -> bool:
+    for arm in node.arms:
+        for pattern in arm.patterns or ():
+            if isinstance(pattern, ast.PatternType) and pattern.name.rpartition("/")[2] == "Result":
+                return True
+    return False
 
 
 def compile_clauses(node: ast.FnExpr, ctx: Ctx, name: str, display_name: str, *, local: bool) -> list[Clause]:
@@ -91,10 +111,26 @@ def compile_function(node: ast.FnExpr, ctx: Ctx, name: str, *, local: bool) -> E
     return lambda scope: Function(name, clauses, scope)
 
 
-def top_level_function(node: ast.FnExpr, ctx: Ctx, name: str) -> Function:
-    """A named top-level function: compiled once, resolved through its namespace."""
+def top_level_function(node: ast.FnExpr, ctx: Ctx, name: str) -> FunctionValue:
+    """A named top-level function: compiled once, resolved through its namespace.
+
+    A function with one strict clause is also handed to the Python code
+    generator (:mod:`hotlang.compiler.pygen`), which takes over on first call.
+    """
+    from hotlang.compiler.generated import CompiledFunction
+
     qualified = f"{ctx.unit.namespace}/{name}"
-    return Function(qualified, compile_clauses(node, ctx, name, qualified, local=False), None)
+    closure = Function(qualified, compile_clauses(node, ctx, name, qualified, local=False), None)
+    if len(node.clauses) == 1:
+        clause = node.clauses[0]
+        if (
+            clause.flow in ("serial", "cond")
+            and not any(p.lazy or p.rest for p in clause.params)
+            and not any(_user_type(p.type) for p in clause.params)
+        ):
+            gen_ctx = ctx.replace(self_name=name, function_name=qualified, local_names=frozenset(), top_level=False)
+            return CompiledFunction(qualified, clause, gen_ctx, closure)
+    return closure
 
 
 @handles(ast.FnExpr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from hotlang.display import to_str
 from hotlang.errors import HotRuntimeError
 from hotlang.runtime import err_message
 from hotlang.values import Tagged, Thunk, force, type_name
@@ -25,6 +26,10 @@ def assoc_path(root: Any, steps: Sequence[Step], value: Any) -> Any:
         return Tagged(root.type_path, assoc_path(root.payload, steps, value), root.has_payload)
     kind, key = steps[0]
     rest = steps[1:]
+    if kind.startswith("var_"):
+        if root is None:
+            raise HotRuntimeError(f"cannot assign at [{to_str(key)}]: the value it goes into does not exist")
+        kind = kind[4:]
     if kind == "append":
         items = [] if root is None else _as_list(root, "append to")
         return [*items, assoc_path(None, rest, value)]

@@ -7,44 +7,66 @@ from typing import Any
 from hotlang import ast
 from hotlang.compiler.context import Ctx
 from hotlang.compiler.dispatch import handles
-from hotlang.errors import HotRuntimeError
 from hotlang.functions import Eval
-from hotlang.values import FunctionValue, Tagged, type_name
-
-
-class StructType(FunctionValue):
-    """A struct type's constructor: ``T({…})`` tags the map with ``T``'s path; ``null`` stays null."""
-
-    __slots__ = ("fields", "lazy", "name")
-
-    def __init__(self, name: str, fields: tuple[str, ...]) -> None:
-        self.name = name
-        self.fields = fields
-        self.lazy = frozenset()
-
-    def __repr__(self) -> str:
-        return f"<type {self.name}>"
-
-    def call(self, args: list[Any]) -> Any:
-        if not args:
-            return Tagged(self.name, {})
-        if len(args) > 1:
-            raise HotRuntimeError(f"`{self.name}` takes a map of its fields, but was given {len(args)} arguments")
-        value = args[0]
-        if value is None:
-            return None
-        if type(value) is Tagged and value.type_path == self.name:
-            return value
-        if type(value) is not dict:
-            raise HotRuntimeError(f"`{self.name}` expects a Map of its fields, got {type_name(value)}")
-        return Tagged(self.name, dict(value))
+from hotlang.typevalues import BUILTIN, BUILTIN_NAMES, EnumType, StructType, TypeAliasValue
+from hotlang.values import FunctionValue
 
 
 def struct_type(node: ast.TypeDef, ctx: Ctx, name: str) -> StructType:
     """The constructor for a top-level or local struct type named ``name``."""
-    return StructType(f"{ctx.unit.namespace}/{name}", tuple(field.name for field in node.fields))
+    path = f"{ctx.unit.namespace}/{name}"
+    struct = StructType(path, tuple(field.name for field in node.fields), nominal=node.nominal)
+    if node.constructor is not None:
+        from hotlang.compiler.functions import compile_clauses
+        from hotlang.functions import Function
+
+        struct.constructor = Function(path, compile_clauses(node.constructor, ctx, name, path, local=False), None)
+    return struct
 
 
-@handles(ast.TypeDef)
+def define_type(node: ast.TypeDef | ast.EnumDef | ast.TypeAlias, ctx: Ctx, name: str) -> Any:
+    """The runtime value of ``name type …`` / ``name enum …``."""
+    if isinstance(node, ast.TypeDef):
+        return struct_type(node, ctx, name)
+    path = f"{ctx.unit.namespace}/{name}"
+    if isinstance(node, ast.TypeAlias):
+        target = node.type
+        if isinstance(target, ast.TypeName) and not target.args:
+            short = target.name.rpartition("/")[2]
+            if short in BUILTIN_NAMES:
+                return TypeAliasValue(BUILTIN + short)
+        return TypeAliasValue(path)
+    enum = EnumType(path, is_open=node.open)
+    for variant in node.variants:
+        if variant.payload is None:
+            enum.add_unit(variant.name)
+        else:
+            enum.add_payload(variant.name, _payload_constructor(variant.payload, ctx))
+    return enum
+
+
+def _payload_constructor(type_expr: ast.TypeExpr, ctx: Ctx) -> Any:
+    """The constructor a variant payload runs through (resolved when first used)."""
+    if isinstance(type_expr, ast.TypeName) and type_expr.name.rpartition("/")[2] not in BUILTIN_NAMES:
+        name = type_expr.name
+        unit = ctx.unit
+
+        class _Lazy(FunctionValue):
+            __slots__ = ()
+            lazy = frozenset()
+
+            def call(self, args: list[Any]) -> Any:
+                if "/" in name:
+                    namespace, _, short = name.rpartition("/")
+                    value = unit.namespaces.get(ctx.expand_namespace(namespace), {}).get(short)
+                else:
+                    value = unit.globals.get(name, unit.core.get(name))
+                return value.call(args) if isinstance(value, FunctionValue) else args[0]
+
+        return _Lazy()
+    return None
+
+
+@handles(ast.TypeDef, ast.EnumDef, ast.TypeAlias)
 def compile_anonymous_type(node: ast.TypeDef, ctx: Ctx, tail: bool) -> Eval:
     raise ctx.error("a type definition needs a name, as in `Point type {x: Int, y: Int}`", node)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from hotlang.core import coll, io, iter, json, logic, math, platform, str, test, types
+from hotlang.core import bits, coll, io, iter, json, lang, logic, math, nested, platform, str, test, transform, types
 from hotlang.core.registry import Library
 
 LIBRARIES: tuple[Library, ...] = (
@@ -26,6 +26,17 @@ LIBRARIES: tuple[Library, ...] = (
     platform.stream,
     iter.lib,
     test.lib,
+    transform.lib,
+    nested.coll,
+    nested.maps,
+    lang.lang,
+    lang.io,
+    lang.ctx,
+    lang.env,
+    lang.time,
+    bits.bit,
+    bits.data,
+    bits.types,
 )
 
 

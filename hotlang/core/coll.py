@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from hotlang.core.checks import expect_int
@@ -11,8 +11,9 @@ from hotlang.display import to_str
 from hotlang.equality import compare
 from hotlang.errors import HotRuntimeError
 from hotlang.functions import call_value
-from hotlang.runtime import consume
-from hotlang.values import HotIter, Tagged, is_truthy, type_name
+from hotlang.limits import check_size
+from hotlang.runtime import consume, halt_on_err
+from hotlang.values import FunctionValue, HotIter, Tagged, Thunk, force, is_truthy, type_name
 
 lib = Library("::hot::coll")
 
@@ -43,12 +44,46 @@ def _keep(value: Any) -> Any:
     return value
 
 
+_SLOW = frozenset({Tagged, Thunk})
+_REDUCED = "::hot::coll/Reduced"
+
+
+def _unary(fn: Any) -> Callable[[Any], Any]:
+    """Call ``fn`` with one element: directly when it is generated code and the element is plain."""
+    direct = fn.direct(1) if isinstance(fn, FunctionValue) else None
+    if direct is None:
+        return lambda item: call_value(fn, [item])
+    fast = direct
+
+    def call_one(item: Any) -> Any:
+        return fast(item) if type(item) not in _SLOW else call_value(fn, [item])
+
+    return call_one
+
+
+def _truthy_result(value: Any) -> bool:
+    """A predicate's answer: Err halts (callback Errs in filter always halt), then truthiness."""
+    if type(value) in _SLOW:
+        value = consume(force(value))
+    return value is not None and value is not False and (type(value) is not Tagged or is_truthy(value))
+
+
 @lib.native("map", 2, 3)
 def map_(collection: Any, fn: Any, on_err: Any = None) -> list[Any]:
-    finish = _keep if _preserve(on_err) else consume
+    preserve = _preserve(on_err)
     if type(collection) is dict:
+        finish = _keep if preserve else halt_on_err
         return [finish(call_value(fn, [key, value])) for key, value in collection.items()]
-    return [finish(call_value(fn, [item])) for item in _items("map", collection)]
+    items = _items("map", collection)
+    direct = fn.direct(1) if isinstance(fn, FunctionValue) else None
+    if direct is not None and _SLOW.isdisjoint(map(type, items)):
+        results = list(map(direct, items))
+    else:
+        call = _unary(fn)
+        results = [call(item) for item in items]
+    if not preserve and not _SLOW.isdisjoint(map(type, results)):
+        results = [halt_on_err(value) if type(value) in _SLOW else value for value in results]
+    return results
 
 
 @lib.native("filter", 2)
@@ -57,7 +92,16 @@ def filter_(collection: Any, predicate: Any) -> list[Any]:
         return [
             [key, value] for key, value in collection.items() if is_truthy(consume(call_value(predicate, [key, value])))
         ]
-    return [item for item in _items("filter", collection) if is_truthy(consume(call_value(predicate, [item])))]
+    items = _items("filter", collection)
+    direct = predicate.direct(1) if isinstance(predicate, FunctionValue) else None
+    if direct is not None and _SLOW.isdisjoint(map(type, items)):
+        return [
+            item
+            for item, keep in zip(items, map(direct, items), strict=True)
+            if keep is True or (keep is not False and keep is not None and _truthy_result(keep))
+        ]
+    call = _unary(predicate)
+    return [item for item in items if _truthy_result(call(item))]
 
 
 @lib.native("remove", 2)
@@ -77,8 +121,21 @@ def reduce(collection: Any, fn: Any, initial: Any) -> Any:
     items: Iterable[Any] = (
         [[k, v] for k, v in collection.items()] if type(collection) is dict else _items("reduce", collection)
     )
+    direct = fn.direct(2) if isinstance(fn, FunctionValue) else None
+    if direct is not None and type(accumulator) not in _SLOW and _SLOW.isdisjoint(map(type, items)):
+        for item in items:
+            accumulator = direct(accumulator, item)
+            if type(accumulator) in _SLOW:
+                accumulator = consume(force(accumulator))
+                if type(accumulator) is Tagged and accumulator.type_path == _REDUCED:
+                    return accumulator.payload
+        return accumulator
     for item in items:
-        accumulator = consume(call_value(fn, [accumulator, item]))
+        accumulator = call_value(fn, [accumulator, item])
+        if type(accumulator) in _SLOW:
+            accumulator = consume(force(accumulator))
+            if type(accumulator) is Tagged and accumulator.type_path == _REDUCED:
+                return accumulator.payload
     return accumulator
 
 
@@ -98,6 +155,7 @@ def concat(*values: Any) -> Any:
     if any(type(value) is str for value in values):
         return "".join(to_str(value) for value in values)
     present = [value for value in values if value is not None]
+    check_size(sum(len(value) for value in present if type(value) in (list, bytes)), "concat")
     if all(type(value) is list for value in present):
         out: list[Any] = []
         for value in present:
@@ -213,7 +271,9 @@ def range_(start: Any, end: Any = None, step: Any = 1) -> list[int]:
     low, high, stride = expect_int("range", start), expect_int("range", end), expect_int("range", step)
     if stride == 0:
         raise HotRuntimeError("range step cannot be 0")
-    return list(range(low, high, stride))
+    span = range(low, high, stride)
+    check_size(len(span), "range")
+    return list(span)
 
 
 @lib.native("slice", 2, 3)

@@ -7,6 +7,7 @@ from typing import Any
 from hotlang.core.registry import Library
 from hotlang.display import display
 from hotlang.errors import HotCancelled, HotFailure
+from hotlang.json_codec import from_json
 from hotlang.runtime import current_run
 
 io = Library("::hot::io")
@@ -39,3 +40,11 @@ def fail(message: Any, error: Any = None) -> None:
 @run.native("cancel", 1, 2)
 def cancel(message: Any, data: Any = None) -> None:
     raise HotCancelled(_text(message), data)
+
+
+@run.native("info", 0)
+def info() -> Any:
+    """The current run: `{run: {id, type, retry-attempt, max-retries, retry-delay, origin-run-id, …},
+    stream: {id}, event: {id, type}, env: {id}}` as the host reports it; outside a run, null."""
+    describe = getattr(current_run().host, "info", None)
+    return from_json(describe()) if callable(describe) else None

@@ -57,3 +57,14 @@ def take(source: Any, count: Any) -> list[Any]:
     if type(source) in (list, str):
         return list(source[: max(wanted, 0)])
     raise HotRuntimeError(f"take expects an Iter or Vec, got {type_name(source)}")
+
+
+@lib.native("range", 1, 3, core=False)
+def lazy_range(start: Any, end: Any = None, step: Any = 1) -> HotIter:
+    """``::hot::iter/range``: like core ``range`` but lazy (an Iter), so it may be endless-ish."""
+    if end is None:
+        start, end = 0, start
+    low, high, stride = expect_int("range", start), expect_int("range", end), expect_int("range", step)
+    if stride == 0:
+        raise HotRuntimeError("range step cannot be 0")
+    return HotIter(iter(range(low, high, stride)))

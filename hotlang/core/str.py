@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotlang.core.checks import expect_str
+from hotlang.core.checks import expect_int, expect_str
 from hotlang.core.registry import Library
 from hotlang.display import to_str
 from hotlang.equality import hot_eq
 from hotlang.errors import HotRuntimeError
+from hotlang.limits import check_size
 from hotlang.values import type_name
 
 lib = Library("::hot::str")
@@ -47,7 +48,9 @@ def split(text: Any, delimiter: Any) -> list[str]:
 def join(parts: Any, delimiter: Any = "") -> str:
     if type(parts) is not list:
         raise HotRuntimeError(f"join expects a Vec, got {type_name(parts)}")
-    return expect_str("join", delimiter).join(to_str(part) for part in parts)
+    text = expect_str("join", delimiter).join(to_str(part) for part in parts)
+    check_size(len(text), "join")
+    return text
 
 
 @lib.native("trim", 1)
@@ -94,9 +97,11 @@ def is_blank(text: Any) -> bool:
 
 @lib.native("pad-start", 2, 3)
 def pad_start(text: Any, width: Any, pad: Any = " ") -> str:
+    check_size(expect_int("pad-start", width), "pad-start")
     return expect_str("pad-start", text).rjust(int(width), expect_str("pad-start", pad)[:1] or " ")
 
 
 @lib.native("pad-end", 2, 3)
 def pad_end(text: Any, width: Any, pad: Any = " ") -> str:
+    check_size(expect_int("pad-end", width), "pad-end")
     return expect_str("pad-end", text).ljust(int(width), expect_str("pad-end", pad)[:1] or " ")

@@ -43,7 +43,7 @@ def assert_(value: Any, description: Any = None) -> bool:
     result, problem = _force(value)
     if problem is None and is_truthy(result):
         return True
-    label = description if type(description) is str else "assertion failed"
+    label = description if type(description) is str else f"assert expected a truthy value, got {display(result)}"
     return _failed(f"{label}: {problem}" if problem else label)
 
 

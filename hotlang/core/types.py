@@ -10,10 +10,27 @@ from hotlang.core.registry import Library
 from hotlang.display import to_str
 from hotlang.errors import HotCancelled, HotRuntimeError
 from hotlang.functions import call_value
-from hotlang.runtime import force_suppressed
-from hotlang.values import DEC, FunctionValue, Tagged, err, ok, type_name
+from hotlang.runtime import consume, current_run, force_suppressed
+from hotlang.typevalues import (
+    BUILTIN,
+    EnumType,
+    StructType,
+    TypeAliasValue,
+    path_matches,
+    type_path_of,
+    value_type_path,
+)
+from hotlang.values import DEC, FunctionValue, Tagged, err, force, ok, type_name
 
 lib = Library("::hot::type")
+
+
+def _via_arrow(value: Any, target: str) -> tuple[bool, Any]:
+    """Apply a program's ``T -> Str``/``Int``/… arrow to a tagged value (spec §3.9 point 5)."""
+    arrows = current_run().arrows
+    if arrows is None or type(value) is not Tagged:
+        return False, value
+    return arrows.convert(value, BUILTIN + target)  # type: ignore[no-any-return]
 
 
 @lib.native("Str", 0, 1)
@@ -23,6 +40,11 @@ def str_(value: Any = None) -> str:
 
 @lib.native("Int", 1)
 def int_(value: Any) -> int:
+    converted, value = _via_arrow(value, "Int")
+    if converted:
+        return int_(consume(value))
+    if type(value) is Tagged:
+        value = value.payload
     kind = type(value)
     if kind is int:
         return value  # type: ignore[no-any-return]
@@ -40,6 +62,11 @@ def int_(value: Any) -> int:
 
 @lib.native("Dec", 1)
 def dec(value: Any) -> Decimal:
+    converted, value = _via_arrow(value, "Dec")
+    if converted:
+        return dec(consume(value))
+    if type(value) is Tagged:
+        value = value.payload
     kind = type(value)
     if kind is Decimal:
         return value  # type: ignore[no-any-return]
@@ -133,6 +160,32 @@ def untype(value: Any) -> Any:
 
 
 # -- Results ------------------------------------------------------------------------
+
+RESULT = EnumType(BUILTIN + "Result")
+RESULT.add_payload("Ok", None)
+RESULT.add_payload("Err", None)
+lib.value("Result", RESULT)
+
+ON_ERR = EnumType(BUILTIN + "OnErr")
+ON_ERR.add_unit("Force")
+ON_ERR.add_unit("Preserve")
+lib.value("OnErr", ON_ERR)
+lib.value("All", StructType(BUILTIN + "All", (), nominal=True))
+lib.value("Null", TypeAliasValue(BUILTIN + "Null"))
+lib.value("Fn", TypeAliasValue(BUILTIN + "Fn"))
+
+
+@lib.native("is-type", 2, lazy=(0,))
+def is_type(value: Any, type_value: Any) -> bool:
+    """Type-path test (spec §3.9 point 6); the value is forced with Err halting off."""
+    forced, halt = force_suppressed(value)
+    if halt is not None:
+        forced = err(halt.message)
+    type_value = force(type_value)
+    path = type_path_of(type_value)
+    if path is None:
+        raise HotRuntimeError(f"is-type expects a type as its second argument, got {type_name(type_value)}")
+    return path_matches(value_type_path(forced), path)
 
 
 @lib.native("ok", 1)

@@ -123,7 +123,7 @@ class _Watcher(threading.Thread):
             self.changed.set()
 
 
-def run_dev(project: Path, port: int, name: str | None) -> int:
+def run_dev(project: Path, port: int, name: str | None, executors: int = 1) -> int:
     logging.basicConfig(level=os.environ.get("HOT_LOG_LEVEL", "INFO").upper(),
                         format="%(asctime)s dev %(levelname)s %(message)s")
     project = project.resolve()
@@ -165,11 +165,15 @@ def run_dev(project: Path, port: int, name: str | None) -> int:
         env_id, api_key = ensure_dev_environment(database_url, token=previous_key)
 
         gateway_port = port or free_port()
-        grpc_ports = {name: free_port() for name in ("ingest", "executor", "scheduler")}
+        executor_names = ["executor", *(f"executor-{i}" for i in range(2, executors + 1))]
+        grpc_ports = {name: free_port() for name in ("ingest", *executor_names, "scheduler")}
         ingest_addr = f"127.0.0.1:{grpc_ports['ingest']}"
-        common = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "HOT_INGEST_ADDR": ingest_addr}
-        specs = [ServiceSpec(svc, f"services.{svc}", {**common, "HOT_GRPC_LISTEN": f"127.0.0.1:{grpc_ports[svc]}"})
-                 for svc in ("ingest", "executor", "scheduler")]
+        scheduler_addr = f"127.0.0.1:{grpc_ports['scheduler']}"
+        common = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "HOT_INGEST_ADDR": ingest_addr,
+                  "HOT_SCHEDULER_ADDR": scheduler_addr}
+        specs = [ServiceSpec(name, f"services.{name.split('-')[0]}",
+                             {**common, "HOT_GRPC_LISTEN": f"127.0.0.1:{grpc_ports[name]}"})
+                 for name in ("ingest", *executor_names, "scheduler")]
         specs.append(ServiceSpec("gateway", "services.gateway",
                                  {**common, "HOT_HTTP_PORT": str(gateway_port), "HOT_HTTP_HOST": "127.0.0.1"}))
         supervisor = Supervisor(specs)
@@ -178,8 +182,8 @@ def run_dev(project: Path, port: int, name: str | None) -> int:
         wait_grpc_healthy(ingest_addr, timeout=30)
         project_label = project_name(project, name)
         deploy(ingest_addr, env_id, project_label, project)
-        for svc in ("executor", "scheduler"):
-            wait_grpc_healthy(f"127.0.0.1:{grpc_ports[svc]}", timeout=30)
+        for name in (*executor_names, "scheduler"):
+            wait_grpc_healthy(f"127.0.0.1:{grpc_ports[name]}", timeout=30)
         wait_http_ok(f"{gateway_url}/status", timeout=30)
 
         embedded_pids = {label: server.proc.pid for label, server in (("nats", nats_server), ("postgres", postgres))

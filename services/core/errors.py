@@ -49,6 +49,14 @@ class NotFound(PlatformError):
     http_status = 404
 
 
+class Conflict(PlatformError):
+    """The resource is in a state that does not allow the request (e.g. cancelling a finished run)."""
+
+    code = "conflict"
+    grpc_status = grpc.StatusCode.FAILED_PRECONDITION
+    http_status = 409
+
+
 class Unavailable(PlatformError):
     code = "service_unavailable"
     grpc_status = grpc.StatusCode.UNAVAILABLE
@@ -56,5 +64,5 @@ class Unavailable(PlatformError):
 
 
 ERRORS_BY_CODE: dict[str, type[PlatformError]] = {
-    cls.code: cls for cls in (BadRequest, Unprocessable, Unauthenticated, Forbidden, NotFound, Unavailable)
+    cls.code: cls for cls in (BadRequest, Unprocessable, Unauthenticated, Forbidden, NotFound, Conflict, Unavailable)
 }

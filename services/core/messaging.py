@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import nats
 from nats.aio.client import Client
@@ -14,7 +15,8 @@ from services.core import subjects
 
 log = logging.getLogger(__name__)
 
-ACK_WAIT_S = 60.0
+ACK_WAIT_S = float(os.environ.get("HOT_ACK_WAIT", "60"))
+"""Seconds JetStream waits for an ack (or an in-progress heartbeat) before redelivering."""
 MAX_DELIVER = 3
 DEDUP_WINDOW_S = 120.0
 
@@ -62,3 +64,26 @@ def executor_consumer_config() -> ConsumerConfig:
         max_ack_pending=10_000,
         filter_subject=subjects.EVENTS_SUBJECTS,
     )
+
+
+async def ensure_executor_consumer(js: JetStreamContext) -> None:
+    """Create the shared durable consumer, or recreate it when its delivery settings changed.
+
+    Recreating a work-queue consumer loses nothing: unacknowledged messages stay in the
+    stream and are delivered to the new consumer.
+    """
+    wanted = executor_consumer_config()
+    try:
+        info = await js.consumer_info(subjects.EVENTS_STREAM, subjects.EXECUTOR_CONSUMER)
+    except NotFoundError:
+        info = None
+    if info is not None:
+        current = info.config
+        if current.ack_wait == wanted.ack_wait and current.max_deliver == wanted.max_deliver:
+            return
+        log.info("executor consumer settings changed; recreating it")
+        await js.delete_consumer(subjects.EVENTS_STREAM, subjects.EXECUTOR_CONSUMER)
+    try:
+        await js.add_consumer(subjects.EVENTS_STREAM, wanted)
+    except Exception as exc:  # noqa: BLE001 - another replica may have created it a moment ago
+        log.info("adding the executor consumer: %s", exc)

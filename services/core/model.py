@@ -78,6 +78,10 @@ class Event:
     created_at: datetime
     handled: bool = False
     source_run_id: str | None = None
+    # Set on retry copies: the run being retried, the one handler to run, and the attempt number.
+    retry_of_run_id: str | None = None
+    target_handler_id: str | None = None
+    retry_attempt: int = 0
 
 
 @dataclass(frozen=True)

@@ -25,3 +25,11 @@ def live_subject(env_id: str, stream_id: str) -> str:
 def env_live_subject(env_id: str) -> str:
     """Core NATS wildcard for every live message of one environment."""
     return f"hot.live.{env_id}.*"
+
+
+def control_subject(env_id: str) -> str:
+    """Core NATS subject for commands to executors (e.g. cancel a run) in one environment."""
+    return f"hot.control.{env_id}"
+
+
+CONTROL_SUBJECTS = "hot.control.*"

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
+from nats.aio.msg import Msg
 
-from services.core import db, messaging, wire
+from services.core import db, messaging, subjects, wire
 from services.core.config import Settings
 from services.core.grpcio import start_server
 from services.core.pb import hot_executor_pb2 as pb
 from services.core.pb import hot_executor_pb2_grpc as pb_grpc
 from services.core.pb import hot_ingest_pb2 as ingest_pb
 from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
+from services.core.pb import hot_scheduler_pb2_grpc as sched_grpc
 from services.core.process import run_service
 from services.executor.builds import BuildCache
+from services.executor.builtins import ScheduleBuiltins
 from services.executor.consumer import EventConsumer
 from services.executor.host import event_info
+from services.executor.routing import Routing
 from services.executor.runner import EventRunner
 from services.executor.servicer import ExecutorServicer
 
@@ -50,23 +54,42 @@ async def main(stop: asyncio.Event) -> None:
         await nc.publish(subject, body)
 
     builds = BuildCache(pool)
-    threads = ThreadPoolExecutor(max_workers=settings.executor_concurrency, thread_name_prefix="hot-run")
-    runner = EventRunner(pool, builds, send=send, publish=publish, threads=threads,
-                         run_timeout_s=settings.run_timeout_s)
+    builtins = None
+    if settings.scheduler_addr:
+        scheduler_channel = grpc.aio.insecure_channel(settings.scheduler_addr)
+        builtins = ScheduleBuiltins(pool, sched_grpc.SchedulerStub(scheduler_channel))
+    else:
+        log.warning("HOT_SCHEDULER_ADDR is not set: hot:schedule:new/cancel runs will fail")
+    routing = Routing(pool, settings.database_url)
+    listener = asyncio.create_task(routing.listen(stop))
+    runner = EventRunner(pool, builds, routing, send=send, publish=publish, run_timeout_s=settings.run_timeout_s,
+                         builtins=builtins)
+
+    async def on_control(msg: Msg) -> None:
+        try:
+            command = json.loads(msg.data)
+        except ValueError:
+            return
+        run_id = command.get("run_id") if command.get("type") == "run:cancel" else None
+        if isinstance(run_id, str) and runner.cancel_local(run_id):
+            log.info("run %s cancelled while running here", run_id)
+
+    await nc.subscribe(subjects.CONTROL_SUBJECTS, cb=on_control)
     servicer = ExecutorServicer(runner.counters, builds)
     server, port, _ = await start_server(
         settings.grpc_listen, lambda s: pb_grpc.add_ExecutorServicer_to_server(servicer, s),
         [pb.DESCRIPTOR.services_by_name["Executor"].full_name],
     )
     log.info("executor listening on port %d", port)
-    consumer = EventConsumer(js, runner, concurrency=settings.executor_concurrency)
+    consumer = EventConsumer(js, runner, concurrency=settings.executor_concurrency,
+                             shutdown_grace_s=settings.shutdown_grace_s)
     await consumer.run(stop)
     log.info("executor stopped pulling; in-flight runs drained")
+    listener.cancel()
     await server.stop(grace=2)
     await channel.close()
     await nc.drain()
     await pool.close()
-    threads.shutdown(wait=False, cancel_futures=True)
 
 
 if __name__ == "__main__":

@@ -12,52 +12,72 @@ from nats.js import JetStreamContext
 
 from services.core import messaging, subjects
 from services.core.pb import hot_executor_pb2 as exec_pb
-from services.executor.runner import EventRunner
+from services.executor.runner import EventRunner, Interrupted
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_S = messaging.ACK_WAIT_S / 3
+"""Long runs tell JetStream they are still in progress, so it does not redeliver meanwhile."""
 
 
 class EventConsumer:
     """Fetches messages from the shared durable consumer and processes up to `concurrency` at once."""
 
-    def __init__(self, js: JetStreamContext, runner: EventRunner, *, concurrency: int) -> None:
+    def __init__(self, js: JetStreamContext, runner: EventRunner, *, concurrency: int,
+                 shutdown_grace_s: float = 30.0) -> None:
         self._js = js
         self._runner = runner
         self._concurrency = concurrency
+        self._grace_s = shutdown_grace_s
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        sub = await self._js.pull_subscribe(subjects.EVENTS_SUBJECTS, durable=subjects.EXECUTOR_CONSUMER,
-                                            stream=subjects.EVENTS_STREAM,
-                                            config=messaging.executor_consumer_config())
+        """Pull until `stop` is set, then shut down gracefully (see `shutdown`)."""
+        await messaging.ensure_executor_consumer(self._js)
+        sub = await self._js.pull_subscribe_bind(subjects.EXECUTOR_CONSUMER, stream=subjects.EVENTS_STREAM)
         while not stop.is_set():
-            free = self._free_slots()
-            if free == 0:
-                await asyncio.sleep(0.005)
+            free = self._concurrency - len(self._tasks)
+            if free <= 0:
+                await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
                 continue
+            # Wait for one message, and start it at once: a long-poll fetch of a larger batch
+            # would hold an early message until the batch filled or the poll expired.
             try:
-                messages = await sub.fetch(free, timeout=1.0)
+                self._dispatch(await sub.fetch(1, timeout=1.0))
             except NatsTimeoutError:
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS reconnects; keep pulling
+                if stop.is_set():
+                    break
                 log.warning("fetch failed: %s", exc)
                 await asyncio.sleep(0.5)
                 continue
-            for msg in messages:
-                task = asyncio.create_task(self._handle(msg))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        await self.drain()
+            # Then take whatever else is already waiting, up to the free slots.
+            if free > 1:
+                with contextlib.suppress(NatsTimeoutError):
+                    self._dispatch(await sub.fetch(free - 1, timeout=0.005))
+        await self.shutdown()
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
 
-    def _free_slots(self) -> int:
-        return self._concurrency - len(self._tasks)
+    def _dispatch(self, messages: list[Msg]) -> None:
+        for msg in messages:
+            task = asyncio.create_task(self._handle(msg))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def drain(self, grace_s: float = 30.0) -> None:
-        """Let in-flight events finish; whatever is still running after `grace_s` is redelivered later."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=grace_s)
+    async def shutdown(self) -> None:
+        """Stop taking work; let in-flight events finish within the grace period; then fail the
+        runs still going (their retry policy applies) and leave their messages for redelivery."""
+        self._runner.stop_accepting()
+        if not self._tasks:
+            return
+        log.info("waiting up to %.0fs for %d in-flight event(s)", self._grace_s, len(self._tasks))
+        _, pending = await asyncio.wait(set(self._tasks), timeout=self._grace_s)
+        if pending:
+            count = self._runner.interrupt_all()
+            log.warning("grace period over: interrupted %d run(s); their events will be redelivered", count)
+            await asyncio.wait(pending, timeout=10)
 
     async def _handle(self, msg: Msg) -> None:
         queued = exec_pb.QueuedEvent()
@@ -67,12 +87,31 @@ class EventConsumer:
             log.error("undecodable message on %s; terminating it", msg.subject)
             await msg.term()
             return
+        heartbeat = asyncio.create_task(self._heartbeat(msg))
         try:
             await self._runner.process_event(queued.event_id, redelivered=msg.metadata.num_delivered > 1)
-        except Exception:
-            # Not acknowledged: JetStream redelivers (at most max_deliver times).
-            log.exception("processing event %s failed; it will be redelivered", queued.event_id)
-            await msg.nak(delay=1.0)
+        except Interrupted:
+            await _nak(msg, 0.0)
             return
+        except Exception:
+            # Not acknowledged: JetStream redelivers (at most max_deliver times, then it is dead-lettered).
+            log.exception("processing event %s failed; it will be redelivered", queued.event_id)
+            await _nak(msg, 1.0)
+            return
+        finally:
+            heartbeat.cancel()
+        # The ack comes last: every selected handler now has a terminal or pending_retry row.
         await msg.ack()
         self._runner.counters.events_acked += 1
+
+    @staticmethod
+    async def _heartbeat(msg: Msg) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+
+async def _nak(msg: Msg, delay: float) -> None:
+    with contextlib.suppress(Exception):
+        await msg.nak(delay=delay or None)

@@ -1,22 +1,22 @@
-"""The host interface a running Hot function gets: `send` and stream data, bridged to the event loop.
+"""The host interface a running Hot function gets: `send`, stream data, run info, stop requests.
 
-The interpreter runs on a worker thread; each host call hands its I/O back to the
-service's event loop and waits for the answer.
+The interpreter runs on a worker thread; each host call that needs I/O hands it back to
+the service's event loop and waits for the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import logging
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.core import ids, subjects
-from services.core.wire import dumps
-
-log = logging.getLogger(__name__)
+from hotlang import HotCancelled
+from services.core import ids, model, subjects
+from services.core.wire import dumps, rfc3339
+from services.executor.retry import RetryPolicy
 
 SEND_TIMEOUT_S = 30.0
 MAX_STREAM_PAYLOAD_BYTES = 256_000
@@ -27,19 +27,27 @@ PublishFn = Callable[[str, bytes], Awaitable[None]]
 
 
 class RunHost:
-    """Host for one run: knows its run, stream and environment."""
+    """Host for one run: knows its run, event, stream and environment."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, *, env_id: str, stream_id: str, run_id: str,
-                 send: SendFn, publish: PublishFn) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, env_id: str, stream_id: str, run: model.Run,
+                 event: model.Event, policy: RetryPolicy, send: SendFn, publish: PublishFn) -> None:
         self._loop = loop
         self.env_id = env_id
         self.stream_id = stream_id
-        self.run_id = run_id
+        self.run = run
+        self.event = event
+        self.policy = policy
         self._send = send
         self._publish = publish
+        self.stop_requested = threading.Event()
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
 
     def send(self, event_type: str, data: Any) -> dict[str, Any]:
         """Publish a child event on this run's stream through ingest; returns its EventInfo."""
+        self.check_cancelled()
         pending = self._send(event_type, data, self.env_id, self.stream_id, self.run_id)
         future: concurrent.futures.Future[dict[str, Any]] = asyncio.run_coroutine_threadsafe(
             pending, self._loop)  # type: ignore[arg-type]
@@ -47,6 +55,7 @@ class RunHost:
 
     def stream_data(self, data_type: str, payload: Any) -> None:
         """Publish a live `stream:data` message on the stream's subject (not persisted)."""
+        self.check_cancelled()
         message = {"type": "stream:data", "stream_data_id": ids.new_id(), "run_id": self.run_id,
                    "env_id": self.env_id, "stream_id": self.stream_id, "data_type": data_type, "payload": payload}
         body = dumps(message).encode()
@@ -57,6 +66,28 @@ class RunHost:
 
     def print(self, text: str) -> None:
         sys.stderr.write(f"[run {self.run_id}] {text}")
+
+    def info(self) -> dict[str, Any]:
+        """What `info()` returns inside a run (platform-spec §3.4)."""
+        run = self.run
+        return {
+            "run": {"id": run.run_id, "type": run.run_type.label, "status": "running",
+                    "start-time": rfc3339(run.start_time), "retry-attempt": run.retry_attempt,
+                    "max-retries": self.policy.attempts, "retry-delay": self.policy.delay_ms,
+                    "origin-run-id": run.origin_run_id, "event-id": run.event_id, "fn": run.fn_name},
+            "stream": {"id": self.stream_id},
+            "event": {"id": self.event.event_id, "type": self.event.event_type},
+            "env": {"id": self.env_id},
+        }
+
+    def request_stop(self) -> None:
+        """Ask the run to stop (timeout, cancel, shutdown); the interpreter checks cooperatively."""
+        self.stop_requested.set()
+
+    def check_cancelled(self) -> None:
+        """Raise inside the run once a stop was requested, so abandoned runs end at their next host call."""
+        if self.stop_requested.is_set():
+            raise HotCancelled("Run stopped")
 
 
 def event_info(event_id: str, event_type: str, event_time: str, stream_id: str, env_id: str) -> dict[str, Any]:

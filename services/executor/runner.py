@@ -1,35 +1,81 @@
 """Processing one delivered event: route it to handlers and run each one to a terminal state.
 
 The JetStream message is acknowledged by the caller only after `process_event` returns,
-that is after every selected handler has a terminal row: a crash before that means
-redelivery (at-least-once), and on redelivery handlers that already finished are skipped.
+that is after every selected handler has a terminal (or `pending_retry`) row: a crash
+before that means redelivery (at-least-once). On redelivery, runs a crashed delivery left
+`running` are failed first and handlers that already finished are skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-import time
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from hotlang import HotCancelled, HotError, HotFailure, Program, to_json
+from hotlang import HotCancelled, HotError, HotFailure, HotTimeLimit, Limits, Program, to_json
 from services.core import ids, model, subjects
 from services.core.db import Pool
+from services.core.ids import parse_uuid
 from services.core.wire import dumps
 from services.executor import store
 from services.executor.builds import BuildCache
+from services.executor.builtins import Builtin, BuiltinFailure, ScheduleBuiltins
 from services.executor.host import PublishFn, RunHost, SendFn
+from services.executor.retry import RetryPolicy, timeout_seconds
+from services.executor.routing import Routing
+from services.executor.writer import RunWriter
 
 log = logging.getLogger(__name__)
+
+FUNCTION_EVENT_TYPES = frozenset({"hot:call", "hot:schedule"})
+SHUTDOWN_MESSAGE = "Run interrupted: the executor shut down before it finished"
+HARD_DETACH_S = 5.0
+"""After a run's time limit, how long we still wait for the interpreter to stop it."""
+RUN_THREAD_STACK_BYTES = 64 * 1024 * 1024  # deep (non-tail) Hot recursion needs a deep Python stack
+
+
+class Interrupted(Exception):
+    """Processing stopped for shutdown; the message must be redelivered, not acknowledged."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One handler (or function) to run for one event."""
+
+    event: model.Event
+    run_type: model.RunType
+    fn_name: str
+    args: list[Any]
+    program: Program | None
+    handler: model.Handler | None = None
+    build_id: str | None = None
+    project_id: str | None = None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout_s: float = 300.0
+    error: str | None = None  # set when the attempt cannot run at all (fails at once)
+    builtin: Builtin | None = None  # a reserved event type handled by the platform itself
 
 
 @dataclass(frozen=True)
 class Outcome:
     status: model.RunStatus
     result: Any
+    retriable: bool = True
+
+
+@dataclass
+class InFlight:
+    """A run being executed by this process; `abort` stops waiting for it (cancel or shutdown)."""
+
+    run: model.Run
+    host: RunHost
+    abort: asyncio.Event = field(default_factory=asyncio.Event)
+    reason: str = ""
 
 
 @dataclass
@@ -42,119 +88,168 @@ class Counters:
 class EventRunner:
     """Runs the handlers an event selects; one instance per executor process."""
 
-    def __init__(self, pool: Pool, builds: BuildCache, *, send: SendFn, publish: PublishFn,
-                 threads: ThreadPoolExecutor, run_timeout_s: float) -> None:
+    def __init__(self, pool: Pool, builds: BuildCache, routing: Routing, *, send: SendFn, publish: PublishFn,
+                 run_timeout_s: float, builtins: ScheduleBuiltins | None = None) -> None:
         self._pool = pool
+        self._routing = routing
+        self._writer = RunWriter(pool)
+        self._builtins = builtins
         self._builds = builds
         self._send = send
         self._publish = publish
-        self._threads = threads
         self._run_timeout_s = run_timeout_s
+        self._in_flight: dict[str, InFlight] = {}
+        self._shutting_down = False
         self.counters = Counters()
+        threading.stack_size(RUN_THREAD_STACK_BYTES)
+
+    # ----- selecting what to run -------------------------------------------------------
 
     async def process_event(self, event_id: str, *, redelivered: bool = False) -> None:
-        """Run every handler the event selects. On a redelivery, runs a crashed delivery left
-        `running` are failed first, and handlers that already finished are skipped."""
+        """Run every handler the event selects (see the module docstring for the guarantees)."""
         event = await store.load_event(self._pool, event_id)
         if event is None:
             log.warning("event %s not found; dropping its message", event_id)
             return
         if redelivered:
-            await store.fail_stale_runs(self._pool, event.event_id)
-        if event.event_type == "hot:call":
-            if not (redelivered and await store.has_finished_run(self._pool, event.event_id)):
-                await self._run_call(event)
-        else:
-            handlers = await store.handlers_for(self._pool, event.env_id, event.event_type)
-            done = await store.finished_handler_ids(self._pool, event.event_id) if handlers and redelivered else set()
-            run_type = model.RunType.for_event_type(event.event_type)
-            # Handlers of one event run serially; one failing does not stop the others.
-            for handler in handlers:
-                if handler.event_handler_id in done:
-                    continue
-                program = await self._builds.get(handler.build_id)
-                await self._run(event, run_type, handler, handler.build_id, handler.project_id,
-                                program, handler.qualified, [self._event_arg(event)])
+            failed = await store.fail_stale_runs(self._pool, event.event_id)
+            if failed:
+                log.warning("failed %d run(s) of event %s left running by a crashed delivery", failed, event_id)
+        for attempt in await self._select(event, redelivered):
+            if self._shutting_down:
+                raise Interrupted(event_id)
+            await self._run(attempt)
         await store.mark_event_completed(self._pool, event.event_id)
 
-    @staticmethod
-    def _event_arg(event: model.Event) -> dict[str, Any]:
-        return {"type": event.event_type, "data": event.event_data}
+    async def _select(self, event: model.Event, redelivered: bool) -> list[Attempt]:
+        builtin = self._builtins.for_event_type(event.event_type) if self._builtins else None
+        if builtin is not None or event.event_type in FUNCTION_EVENT_TYPES:
+            # Reserved types are `once`: exactly one run per event, whatever is deployed.
+            if redelivered and await store.has_finished_run(self._pool, event.event_id):
+                return []
+            if builtin is not None:
+                return [Attempt(event, model.RunType.EVENT, event.event_type, [], None, builtin=builtin)]
+            return [await self._function_attempt(event)]
+        if event.target_handler_id:
+            # A retry copy runs only the handler that failed, never its siblings.
+            target = await store.handler_by_id(self._pool, event.target_handler_id)
+            handlers = [target] if target else []
+        else:
+            handlers = await self._routing.handlers_for(event.env_id, event.event_type)
+        done = await store.finished_handler_ids(self._pool, event.event_id) if handlers and redelivered else set()
+        run_type = model.RunType.for_event_type(event.event_type)
+        attempts = []
+        for handler in handlers:
+            if handler.event_handler_id in done:
+                continue
+            attempts.append(Attempt(
+                event=event, run_type=run_type, fn_name=handler.qualified, args=[_event_arg(event)],
+                program=await self._builds.get(handler.build_id), handler=handler, build_id=handler.build_id,
+                project_id=handler.project_id, policy=RetryPolicy.from_meta(handler.meta),
+                timeout_s=timeout_seconds(handler.meta, self._run_timeout_s)))
+        return attempts
 
-    async def _run_call(self, event: model.Event) -> None:
-        """`hot:call {fn, args}`: one `call` run of `fn(*args)` in the deployed build that has it."""
+    async def _function_attempt(self, event: model.Event) -> Attempt:
+        """`hot:call` / `hot:schedule` `{fn, args}`: `fn(*args)` in the deployed build that defines it."""
+        run_type = model.RunType.for_event_type(event.event_type)
         data = event.event_data if isinstance(event.event_data, dict) else {}
-        fn = data.get("fn")
-        args = data.get("args", [])
-        if args is None:
-            args = []
-        program: Program | None = None
-        build_id = project_id = None
-        if isinstance(fn, str):
-            for candidate_build, candidate_project in await store.deployed_build_ids(self._pool, event.env_id):
-                candidate = await self._builds.get(candidate_build)
-                if any(f.qualified == fn for f in candidate.functions()):
-                    program, build_id, project_id = candidate, candidate_build, candidate_project
-                    break
-        if program is None or not isinstance(args, list):
-            message = (f"Function '{fn}' not found in any deployed build" if isinstance(args, list)
-                       else "hot:call expects 'args' to be a list")
-            if not isinstance(fn, str):
-                message = "hot:call expects 'fn' to be a qualified function name like '::app::math/add'"
-            run = await self._start(event, model.RunType.CALL, None, None, None, str(fn))
-            await self._finish(run, Outcome(model.RunStatus.FAILED, model.failure_result(message)))
-            return
-        assert isinstance(fn, str)
-        await self._run(event, model.RunType.CALL, None, build_id, project_id, program, fn, list(args))
+        fn, args = data.get("fn"), data.get("args")
+        args = [] if args is None else args
+        if not isinstance(fn, str) or not fn.startswith("::") or "/" not in fn:
+            return Attempt(event, run_type, str(fn), [], None,
+                           error=f"{event.event_type} expects 'fn' to be a qualified name like '::app::math/add'")
+        if not isinstance(args, list):
+            return Attempt(event, run_type, fn, [], None, error=f"{event.event_type} expects 'args' to be a list")
+        target = data.get("build_id") if event.event_type == "hot:schedule" else None
+        if isinstance(target, str) and parse_uuid(target) is not None:
+            # A schedule fire names the exact build the schedule belongs to.
+            project = await store.build_project(self._pool, event.env_id, target)
+            candidates = [(target, project)] if project else []
+        else:
+            candidates = await self._routing.deployed_builds(event.env_id)
+        for build_id, project_id in candidates:
+            program = await self._builds.get(build_id)
+            info = next((f for f in program.functions() if f.qualified == fn), None)
+            if info is not None:
+                # hot:call runs are never retried (platform-spec §3.1); scheduled ones follow their meta.
+                policy = RetryPolicy.from_meta(info.meta) if run_type is model.RunType.SCHEDULE else RetryPolicy()
+                return Attempt(event, run_type, fn, list(args), program, build_id=build_id, project_id=project_id,
+                               policy=policy, timeout_s=timeout_seconds(info.meta, self._run_timeout_s))
+        return Attempt(event, run_type, fn, list(args), None, error=f"Function '{fn}' not found in any deployed build")
 
-    async def _start(self, event: model.Event, run_type: model.RunType, handler: model.Handler | None,
-                     build_id: str | None, project_id: str | None, fn_name: str) -> model.Run:
-        run = await store.insert_running_run(self._pool, run_id=ids.new_id(), event=event, run_type=run_type,
-                                             handler=handler, build_id=build_id, project_id=project_id,
-                                             fn_name=fn_name)
+    # ----- running one attempt ------------------------------------------------------------
+
+    async def _run(self, attempt: Attempt) -> None:
+        event = attempt.event
+        pending = model.Run(
+            run_id=ids.new_id(), env_id=event.env_id, stream_id=event.stream_id, run_type=attempt.run_type,
+            status=model.RunStatus.RUNNING, start_time=datetime.now(UTC), build_id=attempt.build_id,
+            event_id=event.event_id, project_id=attempt.project_id, fn_name=attempt.fn_name,
+            retry_attempt=event.retry_attempt, origin_run_id=event.retry_of_run_id)
+        start_time = await self._writer.start(
+            pending, attempt.handler.event_handler_id if attempt.handler else None)
+        run = dataclasses.replace(pending, start_time=start_time)
         await self._announce("run:start", run)
-        return run
-
-    async def _run(self, event: model.Event, run_type: model.RunType, handler: model.Handler | None,
-                   build_id: str | None, project_id: str | None, program: Program, fn_name: str,
-                   args: list[Any]) -> None:
-        run = await self._start(event, run_type, handler, build_id, project_id, fn_name)
-        host = RunHost(asyncio.get_running_loop(), env_id=event.env_id, stream_id=event.stream_id,
-                       run_id=run.run_id, send=self._send, publish=self._publish)
+        if attempt.builtin is not None:
+            await self._finish(run, attempt.policy, await _run_builtin(attempt.builtin, event))
+            return
+        if attempt.program is None or attempt.error is not None:
+            await self._finish(run, attempt.policy,
+                               Outcome(model.RunStatus.FAILED, model.failure_result(attempt.error or "cannot run"),
+                                       retriable=False))
+            return
+        host = RunHost(asyncio.get_running_loop(), env_id=event.env_id, stream_id=event.stream_id, run=run,
+                       event=event, policy=attempt.policy, send=self._send, publish=self._publish)
+        flight = InFlight(run, host)
+        self._in_flight[run.run_id] = flight
         self.counters.runs_in_flight += 1
         try:
-            outcome = await self._execute(lambda: program.call(fn_name, args, host=host))
+            program = attempt.program
+            limits = Limits(max_seconds=attempt.timeout_s)
+            outcome = await self._execute(flight, attempt.timeout_s,
+                                          lambda: program.call(attempt.fn_name, attempt.args, host=host,
+                                                               limits=limits))
         finally:
             self.counters.runs_in_flight -= 1
-        await self._finish(run, outcome)
+            del self._in_flight[run.run_id]
+        await self._finish(run, attempt.policy, outcome)
+        if flight.reason == "shutdown":
+            raise Interrupted(event.event_id)
 
-    async def _execute(self, call: Callable[[], Any]) -> Outcome:
-        loop = asyncio.get_running_loop()
-        started = time.monotonic()
-        try:
-            value = await asyncio.wait_for(loop.run_in_executor(self._threads, call), self._run_timeout_s)
-        except TimeoutError:
-            seconds = round(time.monotonic() - started)
-            return Outcome(model.RunStatus.FAILED, model.failure_result(f"Run timed out after {seconds} seconds"))
-        except HotFailure as err:
-            return Outcome(model.RunStatus.FAILED, model.failure_result(err.msg, _json_or_none(err.err)))
-        except HotCancelled as err:
-            return Outcome(model.RunStatus.CANCELLED, model.cancellation_result(err.msg, _json_or_none(err.data)))
-        except HotError as err:
-            return Outcome(model.RunStatus.FAILED, model.failure_result(str(err)))
-        except Exception as err:
-            log.exception("unexpected error while running a handler")
-            return Outcome(model.RunStatus.FAILED, model.failure_result(f"internal error: {err}"))
-        try:
-            return Outcome(model.RunStatus.SUCCEEDED, to_json(value))
-        except Exception as err:  # noqa: BLE001
-            return Outcome(model.RunStatus.FAILED, model.failure_result(f"result is not serialisable: {err}"))
+    async def _execute(self, flight: InFlight, timeout_s: float, call: Callable[[], Any]) -> Outcome:
+        """Run `call` on its own thread; stop waiting on cancel, shutdown, or timeout.
 
-    async def _finish(self, run: model.Run, outcome: Outcome) -> None:
-        stop = await store.finish_run(self._pool, run, outcome.status, outcome.result)
+        The interpreter enforces the time limit itself and polls `host.check_cancelled`, so a
+        stopped run ends promptly; should it not, we stop waiting `HARD_DETACH_S` after the
+        limit, and its late result is discarded by the guarded write.
+        """
+        result = _start_thread(call, name=f"hot-run-{flight.run.run_id}")
+        aborted = asyncio.ensure_future(flight.abort.wait())
+        try:
+            done, _ = await asyncio.wait({result, aborted}, timeout=timeout_s + HARD_DETACH_S,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            aborted.cancel()
+        if result in done and not flight.abort.is_set():
+            return _outcome_of(result, timeout_s)
+        flight.host.request_stop()
+        result.add_done_callback(_ignore_result)
+        if flight.reason == "cancel":
+            return Outcome(model.RunStatus.CANCELLED, model.cancellation_result("Run cancelled"), retriable=False)
+        if flight.reason == "shutdown":
+            return Outcome(model.RunStatus.FAILED, model.failure_result(SHUTDOWN_MESSAGE))
+        return _timed_out(timeout_s)
+
+    async def _finish(self, run: model.Run, policy: RetryPolicy, outcome: Outcome) -> None:
+        retry_delay = None
+        if (outcome.status is model.RunStatus.FAILED and outcome.retriable
+                and run.run_type in (model.RunType.EVENT, model.RunType.SCHEDULE)
+                and policy.should_retry(run.retry_attempt)):
+            retry_delay = policy.delay_for(run.retry_attempt)
+        stop = await self._writer.finish(run.run_id, outcome.status, outcome.result, retry_delay)
         self.counters.runs_finished += 1
         if stop is None:
-            log.info("run %s had already ended; result discarded", run.run_id)
+            log.info("run %s had already ended (cancelled or reconciled); its result is discarded", run.run_id)
             return
         name = {model.RunStatus.SUCCEEDED: "run:stop", model.RunStatus.CANCELLED: "run:cancel"}.get(
             outcome.status, "run:fail")
@@ -168,6 +263,94 @@ class EventRunner:
             await self._publish(subjects.live_subject(run.env_id, run.stream_id), body.encode())
         except Exception as exc:  # noqa: BLE001 - live pings are loss-tolerant
             log.debug("lifecycle publish failed: %s", exc)
+
+    # ----- control ------------------------------------------------------------------------
+
+    def cancel_local(self, run_id: str) -> bool:
+        """Stop waiting for a run this process executes (its cancellation is already recorded)."""
+        flight = self._in_flight.get(run_id)
+        if flight is None:
+            return False
+        flight.reason = "cancel"
+        flight.abort.set()
+        return True
+
+    def interrupt_all(self) -> int:
+        """Shutdown past the grace period: fail every in-flight run (retry applies) and stop."""
+        self._shutting_down = True
+        for flight in self._in_flight.values():
+            flight.reason = "shutdown"
+            flight.abort.set()
+        return len(self._in_flight)
+
+    def stop_accepting(self) -> None:
+        self._shutting_down = True
+
+
+async def _run_builtin(builtin: Builtin, event: model.Event) -> Outcome:
+    try:
+        return Outcome(model.RunStatus.SUCCEEDED, await builtin(event))
+    except BuiltinFailure as err:
+        return Outcome(model.RunStatus.FAILED, model.failure_result(str(err)), retriable=False)
+
+
+def _event_arg(event: model.Event) -> dict[str, Any]:
+    return {"type": event.event_type, "data": event.event_data}
+
+
+def _start_thread(call: Callable[[], Any], *, name: str) -> asyncio.Future[Any]:
+    """Run `call` on a new daemon thread: a runaway run never blocks a shared pool."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def target() -> None:
+        try:
+            value = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the event loop
+            loop.call_soon_threadsafe(settle, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, value, None)
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    return future
+
+
+def _ignore_result(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # mark retrieved: an abandoned run's late failure is not an error here
+
+
+def _timed_out(timeout_s: float) -> Outcome:
+    seconds = int(timeout_s) if float(timeout_s).is_integer() else timeout_s
+    return Outcome(model.RunStatus.FAILED, model.failure_result(f"Run timed out after {seconds} seconds"))
+
+
+def _outcome_of(future: asyncio.Future[Any], timeout_s: float) -> Outcome:
+    error = future.exception()
+    if error is None:
+        try:
+            return Outcome(model.RunStatus.SUCCEEDED, to_json(future.result()))
+        except Exception as err:  # noqa: BLE001
+            return Outcome(model.RunStatus.FAILED, model.failure_result(f"result is not serialisable: {err}"))
+    if isinstance(error, HotTimeLimit):
+        return _timed_out(timeout_s)
+    if isinstance(error, HotCancelled):
+        return Outcome(model.RunStatus.CANCELLED, model.cancellation_result(error.msg, _json_or_none(error.data)),
+                       retriable=False)
+    if isinstance(error, HotFailure):
+        return Outcome(model.RunStatus.FAILED, model.failure_result(error.msg, _json_or_none(error.err)))
+    if isinstance(error, HotError):
+        return Outcome(model.RunStatus.FAILED, model.failure_result(str(error)))
+    log.error("unexpected error while running a handler", exc_info=error)
+    return Outcome(model.RunStatus.FAILED, model.failure_result(f"internal error: {error}"))
 
 
 def _json_or_none(value: Any) -> Any:

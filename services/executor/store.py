@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from psycopg.types.json import Jsonb
 
 from services.core import model
@@ -17,7 +14,8 @@ async def load_event(pool: Pool, event_id: str) -> model.Event | None:
     async with pool.connection() as conn:
         cur = await conn.execute(
             "SELECT event_id::text, env_id::text, stream_id::text, event_type, event_data, event_time, created_at, "
-            "handled, source_run_id::text FROM hot.event WHERE event_id = %s", (event_id,))
+            "handled, source_run_id::text, retry_of_run_id::text, target_handler_id::text, retry_attempt "
+            "FROM hot.event WHERE event_id = %s", (event_id,))
         row = await cur.fetchone()
     if row is None:
         return None
@@ -38,6 +36,17 @@ async def handlers_for(pool: Pool, env_id: str, event_type: str) -> list[model.H
         return [model.Handler(**row) for row in await cur.fetchall()]
 
 
+async def handler_by_id(pool: Pool, handler_id: str) -> model.Handler | None:
+    """A handler by id, deployed or not: a retry runs the handler of the build that failed."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT eh.event_handler_id::text, eh.build_id::text, b.project_id::text, eh.event_type, eh.ns, "
+            "eh.var, eh.meta FROM hot.event_handler eh JOIN hot.build b ON b.build_id = eh.build_id "
+            "WHERE eh.event_handler_id = %s", (handler_id,))
+        row = await cur.fetchone()
+    return model.Handler(**row) if row else None
+
+
 async def deployed_build_ids(pool: Pool, env_id: str) -> list[tuple[str, str]]:
     """(build_id, project_id) of every deployed build in the environment, by project name."""
     async with pool.connection() as conn:
@@ -46,6 +55,15 @@ async def deployed_build_ids(pool: Pool, env_id: str) -> list[tuple[str, str]]:
             "JOIN hot.project p ON p.project_id = b.project_id "
             "WHERE b.env_id = %s AND b.deployed AND b.active AND p.active ORDER BY p.name", (env_id,))
         return [(r["build_id"], r["project_id"]) for r in await cur.fetchall()]
+
+
+async def build_project(pool: Pool, env_id: str, build_id: str) -> str | None:
+    """The project of a build in this environment (None if there is no such build)."""
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT project_id::text FROM hot.build WHERE build_id = %s AND env_id = %s",
+                                 (build_id, env_id))
+        row = await cur.fetchone()
+    return row["project_id"] if row else None
 
 
 async def build_files(pool: Pool, build_id: str) -> dict[str, str]:
@@ -59,17 +77,19 @@ async def build_files(pool: Pool, build_id: str) -> dict[str, str]:
 
 
 async def finished_handler_ids(pool: Pool, event_id: str) -> set[str]:
-    """Handlers that already have a terminal or pending-retry run for this event (redelivery)."""
+    """Handlers whose run for this event ended on its own (redelivery skips them). Runs failed by
+    crash reconciliation (`info.crashed`) do not count: their handler runs again."""
     async with pool.connection() as conn:
         cur = await conn.execute(
             "SELECT DISTINCT event_handler_id::text AS id FROM hot.run WHERE event_id = %s AND status_id <> 1 "
-            "AND event_handler_id IS NOT NULL", (event_id,))
+            "AND event_handler_id IS NOT NULL AND NOT coalesce(info ? 'crashed', false)", (event_id,))
         return {row["id"] for row in await cur.fetchall()}
 
 
 async def has_finished_run(pool: Pool, event_id: str) -> bool:
     async with pool.connection() as conn:
-        cur = await conn.execute("SELECT 1 FROM hot.run WHERE event_id = %s AND status_id <> 1 LIMIT 1", (event_id,))
+        cur = await conn.execute("SELECT 1 FROM hot.run WHERE event_id = %s AND status_id <> 1 "
+                                 "AND NOT coalesce(info ? 'crashed', false) LIMIT 1", (event_id,))
         return await cur.fetchone() is not None
 
 
@@ -77,56 +97,10 @@ async def fail_stale_runs(pool: Pool, event_id: str) -> int:
     """Runs of this event still `running` belong to a crashed delivery: fail them (guarded)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "UPDATE hot.run SET status_id = 3, stop_time = now(), result = %s WHERE event_id = %s AND status_id = 1",
+            "UPDATE hot.run SET status_id = 3, stop_time = now(), result = %s, "
+            "info = coalesce(info, '{}'::jsonb) || '{\"crashed\": true}'::jsonb WHERE event_id = %s AND status_id = 1",
             (Jsonb(model.failure_result(CRASH_MESSAGE)), event_id))
         return cur.rowcount
-
-
-async def insert_running_run(
-    pool: Pool,
-    *,
-    run_id: str,
-    event: model.Event,
-    run_type: model.RunType,
-    handler: model.Handler | None,
-    build_id: str | None,
-    project_id: str | None,
-    fn_name: str,
-) -> model.Run:
-    """Insert the `running` row, flag the event handled and count the run on its stream, atomically."""
-    async with pool.connection() as conn, conn.transaction():
-        cur = await conn.execute(
-            "INSERT INTO hot.run (run_id, env_id, stream_id, build_id, project_id, run_type_id, event_id, "
-            "event_handler_id, fn_name) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING start_time",
-            (run_id, event.env_id, event.stream_id, build_id, project_id, int(run_type), event.event_id,
-             handler.event_handler_id if handler else None, fn_name))
-        start = (await cur.fetchone() or {})["start_time"]
-        await conn.execute("UPDATE hot.event SET handled = true WHERE event_id = %s AND NOT handled",
-                           (event.event_id,))
-        await conn.execute("UPDATE hot.stream SET total_runs = total_runs + 1, last_activity_at = now() "
-                           "WHERE stream_id = %s", (event.stream_id,))
-    return model.Run(run_id=run_id, env_id=event.env_id, stream_id=event.stream_id, run_type=run_type,
-                     status=model.RunStatus.RUNNING, start_time=start, build_id=build_id, event_id=event.event_id,
-                     project_id=project_id, fn_name=fn_name)
-
-
-async def finish_run(pool: Pool, run: model.Run, status: model.RunStatus,
-                     result: Any) -> datetime | None:
-    """Write the terminal state. The `status_id = 1` guard means a late or duplicate result
-    never overwrites a run that already ended; returns the stop time, or None if the guard refused."""
-    async with pool.connection() as conn, conn.transaction():
-        cur = await conn.execute(
-            "UPDATE hot.run SET status_id = %s, stop_time = now(), result = %s "
-            "WHERE run_id = %s AND status_id = 1 RETURNING stop_time",
-            (int(status), Jsonb(result) if result is not None else None, run.run_id))
-        row = await cur.fetchone()
-        if row is None:
-            return None
-        stop: datetime = row["stop_time"]
-        duration_ms = int((stop - run.start_time).total_seconds() * 1000)
-        await conn.execute("UPDATE hot.stream SET total_duration_ms = total_duration_ms + %s, "
-                           "last_activity_at = now() WHERE stream_id = %s", (max(duration_ms, 0), run.stream_id))
-    return stop
 
 
 async def mark_event_completed(pool: Pool, event_id: str) -> None:

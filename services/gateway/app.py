@@ -12,7 +12,9 @@ from services.gateway import envelope
 from services.gateway.auth import TokenCache, auth_middleware
 from services.gateway.ingest_client import IngestClient
 from services.gateway.routes import routes
+from services.gateway.routes_schedules import add_schedules
 from services.gateway.state import INGEST, SETTINGS, STARTED_AT
+from services.gateway.streaming import add_streaming
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -23,7 +25,9 @@ def create_app(settings: Settings) -> web.Application:
     app[INGEST] = ingest
     app[SETTINGS] = settings
     app[STARTED_AT] = datetime.now(UTC)
+    add_streaming(app, settings)  # before `routes`: /v1/runs/stats must win over /v1/runs/{run_id}
     app.add_routes(routes)
+    add_schedules(app, settings.scheduler_addr)
 
     async def close_ingest(_: web.Application) -> AsyncIterator[None]:
         yield

@@ -16,7 +16,8 @@ from services.gateway import envelope
 from services.gateway.ingest_client import IngestClient
 
 PUBLIC_PATHS = frozenset({"/", "/status"})
-PRINCIPAL = "principal"
+PRINCIPAL = web.RequestKey("principal", model.Principal)
+"""The authenticated principal of a `/v1` request."""
 
 
 class TokenCache:

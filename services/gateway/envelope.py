@@ -20,14 +20,17 @@ from services.core.wire import rfc3339
 log = logging.getLogger(__name__)
 
 
+REQUEST_ID = web.RequestKey("request_id", str)
+"""The request's id, created on first use and echoed in every envelope."""
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def request_id(request: web.Request) -> str:
-    rid = request.get("request_id")
-    if not isinstance(rid, str):
+    rid = request.get(REQUEST_ID)
+    if rid is None:
         rid = str(uuid.uuid4())
-        request["request_id"] = rid
+        request[REQUEST_ID] = rid
     return rid
 
 

@@ -67,3 +67,19 @@ class IngestClient:
                                      run_type=int(run_type or 0), since_seconds=since_seconds)  # type: ignore[arg-type]
         msg = await self._stub.ListRuns(request, timeout=CALL_TIMEOUT_S)
         return _page_of([wire.run_from_proto(r) for r in msg.runs], msg.page)
+
+    async def cancel_run(self, env_id: str, run_id: str, reason: str) -> model.Run:
+        msg = await self._stub.CancelRun(pb.CancelRunRequest(env_id=env_id, run_id=run_id, reason=reason),
+                                         timeout=CALL_TIMEOUT_S)
+        return wire.run_from_proto(msg)
+
+    async def list_dead_letters(self, env_id: str, page: model.Page,
+                                include_replayed: bool) -> tuple[list[Any], common_pb.PageInfo]:
+        msg = await self._stub.ListDeadLetters(
+            pb.ListDeadLettersRequest(env_id=env_id, page=_page(page), include_replayed=include_replayed),
+            timeout=CALL_TIMEOUT_S)
+        return list(msg.dead_letters), msg.page
+
+    async def replay_dead_letter(self, env_id: str, dead_letter_id: str) -> Any:
+        return await self._stub.ReplayDeadLetter(
+            pb.ReplayDeadLetterRequest(env_id=env_id, dead_letter_id=dead_letter_id), timeout=CALL_TIMEOUT_S)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.core import model
+from services.core import model, wire
 from services.core.wire import rfc3339
 
 
@@ -33,3 +33,14 @@ def run_response(run: model.Run) -> dict[str, Any]:
     if run.next_retry_at is not None:
         body["next_retry_at"] = rfc3339(run.next_retry_at)
     return body
+
+
+def dead_letter_response(msg: Any) -> dict[str, Any]:
+    """A dead letter (our addition): the event, how often it was delivered, why, and replays."""
+    return {
+        "dead_letter_id": msg.dead_letter_id, "event": event_response(wire.event_from_proto(msg.event)),
+        "deliveries": msg.deliveries, "reason": msg.reason,
+        "created_at": rfc3339(wire.ts_from_proto(msg.created_at)),
+        "replayed_at": rfc3339(wire.ts_from_proto(msg.replayed_at)) if msg.HasField("replayed_at") else None,
+        "replay_count": msg.replay_count,
+    }

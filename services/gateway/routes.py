@@ -9,7 +9,7 @@ from services.core.ids import parse_uuid
 from services.core.wire import rfc3339
 from services.gateway import envelope, params
 from services.gateway.auth import principal_of
-from services.gateway.responses import event_response, run_response
+from services.gateway.responses import dead_letter_response, event_response, run_response
 from services.gateway.state import INGEST, SETTINGS, STARTED_AT
 
 routes = web.RouteTableDef()
@@ -80,3 +80,36 @@ async def get_run(request: web.Request) -> web.Response:
     principal = principal_of(request)
     run = await request.app[INGEST].get_run(principal.env_id, params.path_uuid(request, "run_id", "Run"))
     return envelope.single(request, run_response(run))
+
+
+@routes.post("/v1/runs/{run_id}/cancel")
+async def cancel_run(request: web.Request) -> web.Response:
+    """Our addition: cancel a running or pending_retry run (409 when it already ended)."""
+    principal = principal_of(request)
+    run_id = params.path_uuid(request, "run_id", "Run")
+    reason = "Run cancelled"
+    if request.can_read_body:
+        body = await params.json_object(request)
+        if body.get("reason") is not None:
+            if not isinstance(body["reason"], str):
+                raise Unprocessable("field 'reason' must be a string")
+            reason = body["reason"]
+    run = await request.app[INGEST].cancel_run(principal.env_id, run_id, reason)
+    return envelope.single(request, run_response(run))
+
+
+@routes.get("/v1/dead-letters")
+async def list_dead_letters(request: web.Request) -> web.Response:
+    """Our addition: events whose delivery budget ran out (`?include_replayed=true` for all)."""
+    principal = principal_of(request)
+    include = request.query.get("include_replayed", "false").lower() in ("1", "true", "yes")
+    letters, info = await request.app[INGEST].list_dead_letters(principal.env_id, params.page(request), include)
+    return envelope.listing(request, [dead_letter_response(d) for d in letters], info.total, info.limit, info.offset)
+
+
+@routes.post("/v1/dead-letters/{dead_letter_id}/replay")
+async def replay_dead_letter(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    letter = await request.app[INGEST].replay_dead_letter(
+        principal.env_id, params.path_uuid(request, "dead_letter_id", "Dead letter"))
+    return envelope.single(request, dead_letter_response(letter))

@@ -6,14 +6,21 @@ import asyncio
 import contextlib
 import logging
 
+import grpc
+
 from services.core import db, messaging
 from services.core.config import Settings
 from services.core.grpcio import start_server
 from services.core.pb import hot_ingest_pb2 as pb
 from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
+from services.core.pb import hot_streams_pb2 as streams_pb
+from services.core.pb import hot_streams_pb2_grpc as streams_grpc
 from services.core.process import run_service
+from services.ingest.deadletters import DeadLetterListener
+from services.ingest.live import LiveHub
 from services.ingest.publisher import EventPublisher
 from services.ingest.servicer import IngestServicer
+from services.ingest.streams import StreamsServicer
 
 log = logging.getLogger("services.ingest")
 
@@ -27,10 +34,18 @@ async def main(stop: asyncio.Event) -> None:
     js = nc.jetstream()
     await messaging.ensure_event_stream(js)
     publisher = EventPublisher(js, pool)
-    servicer = IngestServicer(pool, publisher)
+    servicer = IngestServicer(pool, publisher, nc)
+    await DeadLetterListener(nc, js, pool).start()
+    streams = StreamsServicer(pool, LiveHub(nc, pool))
+
+    def register(server: grpc.aio.Server) -> None:
+        pb_grpc.add_IngestServicer_to_server(servicer, server)
+        streams_grpc.add_StreamsServicer_to_server(streams, server)
+
     server, port, _ = await start_server(
-        settings.grpc_listen, lambda s: pb_grpc.add_IngestServicer_to_server(servicer, s),
-        [pb.DESCRIPTOR.services_by_name["Ingest"].full_name],
+        settings.grpc_listen, register,
+        [pb.DESCRIPTOR.services_by_name["Ingest"].full_name,
+         streams_pb.DESCRIPTOR.services_by_name["Streams"].full_name],
     )
     log.info("ingest listening on port %d", port)
     background = [asyncio.create_task(publisher.run_sweeper()), asyncio.create_task(publisher.run_ack_recorder())]

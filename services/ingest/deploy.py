@@ -120,4 +120,6 @@ async def deploy_build(pool: Pool, env_id: str, project_name: str,
             )
             handlers.append(model.Handler(handler_id, build_id, project_id, spec.event_type, spec.ns, spec.var,
                                           spec.meta))
+        # Delivered on commit: the scheduler re-syncs static schedules of the new build at once.
+        await conn.execute("SELECT pg_notify('hot_deploy', %s)", (build_id,))
         return DeployResult(build_id, project_id, handlers, changed=True)

@@ -31,17 +31,23 @@ class EventPublisher:
         self._acked: list[str] = []
         self._acked_waiting = asyncio.Event()
 
-    async def publish(self, event: model.Event, *, traceparent: str = "") -> bool:
-        """Publish one event; False (and logged) when JetStream did not acknowledge it."""
-        body = exec_pb.QueuedEvent(event_id=event.event_id, env_id=event.env_id, traceparent=traceparent)
+    async def publish(self, event: model.Event, *, traceparent: str = "", replay: int = 0) -> bool:
+        """Publish one event; False (and logged) when JetStream did not acknowledge it.
+
+        `replay` > 0 publishes a dead-lettered event again: a distinct de-duplication id, and the
+        executor treats it like a redelivery."""
+        body = exec_pb.QueuedEvent(event_id=event.event_id, env_id=event.env_id, traceparent=traceparent,
+                                   replay=replay > 0)
+        msg_id = event.event_id if not replay else f"{event.event_id}:replay:{replay}"
         try:
             await self._js.publish(subjects.events_subject(event.env_id), body.SerializeToString(),
-                                   headers={"Nats-Msg-Id": event.event_id}, timeout=5)
+                                   headers={"Nats-Msg-Id": msg_id}, timeout=5)
         except Exception as exc:  # noqa: BLE001 - the sweeper retries whatever failed here
             log.warning("publish of event %s failed, the outbox sweeper will retry: %s", event.event_id, exc)
             return False
         # Recording the acknowledgement is batched: losing it only means a de-duplicated re-publish.
-        self._acked.append(event.event_id)
+        if not replay:
+            self._acked.append(event.event_id)
         self._acked_waiting.set()
         return True
 

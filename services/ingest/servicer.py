@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
-from services.core import model, wire
+from nats.aio.client import Client
+
+from services.core import model, subjects, wire
 from services.core.db import Pool
-from services.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from services.core.errors import BadRequest, Forbidden, NotFound, Unavailable, Unprocessable
 from services.core.grpcio import Context, rpc_errors
 from services.core.ids import parse_uuid
 from services.core.pb import hot_common_pb2 as common_pb
 from services.core.pb import hot_ingest_pb2 as pb
 from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
-from services.ingest import auth, deploy, store
+from services.ingest import auth, control, deadletters, deploy, retries, store
 from services.ingest.publisher import EventPublisher
 
 MAX_EVENT_DATA_BYTES = 1_000_000
+FAULT_EXIT_BEFORE_PUBLISH = os.environ.get("HOT_FAULT_EXIT_BEFORE_PUBLISH", "")
+"""Test-only fault injection: ingest exits between commit and publish for this event type."""
 
 
 def _uuid(value: str, what: str) -> str:
@@ -34,9 +39,10 @@ def _env(request: Any) -> str:
 
 
 class IngestServicer(pb_grpc.IngestServicer):
-    def __init__(self, pool: Pool, publisher: EventPublisher) -> None:
+    def __init__(self, pool: Pool, publisher: EventPublisher, nc: Client) -> None:
         self._pool = pool
         self._publisher = publisher
+        self._nc = nc
 
     @rpc_errors
     async def PublishEvent(self, request: pb.PublishEventRequest, context: Context) -> common_pb.Event:
@@ -62,7 +68,12 @@ class IngestServicer(pb_grpc.IngestServicer):
         source_run_id = str(parse_uuid(request.source_run_id) or "") or None
         event = await store.insert_event(self._pool, env_id=env_id, stream_id=stream_id, event_type=event_type,
                                          event_data=data, source_run_id=source_run_id,
-                                         created_by=request.created_by or None)
+                                         created_by=request.created_by or None,
+                                         event_time=(wire.ts_from_proto(request.event_time)
+                                                     if request.HasField("event_time") and request.allow_reserved
+                                                     else None))
+        if FAULT_EXIT_BEFORE_PUBLISH and event_type == FAULT_EXIT_BEFORE_PUBLISH:
+            os._exit(86)  # fault injection for tests: committed, never published
         # Committed: from here on the event is durable. Publishing may still fail; the sweeper repairs that.
         await self._publisher.publish(event)
         return wire.event_to_proto(event)
@@ -122,3 +133,49 @@ class IngestServicer(pb_grpc.IngestServicer):
         return pb.Principal(env_id=principal.env_id, org_id=principal.org_id,
                             credential_id=principal.credential_id, kind=principal.kind,
                             permissions_json=json.dumps(principal.permissions))
+
+    @rpc_errors
+    async def EnqueueRetry(self, request: pb.EnqueueRetryRequest, context: Context) -> pb.EnqueueRetryResponse:
+        event = await retries.enqueue_retry(self._pool, _uuid(request.run_id, "Run"))
+        if event is None:
+            return pb.EnqueueRetryResponse(enqueued=False)
+        await self._publisher.publish(event)
+        return pb.EnqueueRetryResponse(enqueued=True, event_id=event.event_id)
+
+    @rpc_errors
+    async def CancelRun(self, request: pb.CancelRunRequest, context: Context) -> common_pb.Run:
+        env_id = _env(request)
+        run = await control.cancel_run(self._pool, env_id, _uuid(request.run_id, "Run"),
+                                       request.reason or "Run cancelled")
+        # Tell the executor running it to stop, and stream subscribers that it ended.
+        command = {"type": "run:cancel", "run_id": run.run_id}
+        await self._nc.publish(subjects.control_subject(env_id), wire.dumps(command).encode())
+        ping = {"type": "run:cancel", "run_id": run.run_id, "stream_id": run.stream_id, "env_id": env_id,
+                "event_id": run.event_id, "run_type": run.run_type.label, "fn_name": run.fn_name}
+        await self._nc.publish(subjects.live_subject(env_id, run.stream_id), wire.dumps(ping).encode())
+        return wire.run_to_proto(run)
+
+    @rpc_errors
+    async def ListDeadLetters(self, request: pb.ListDeadLettersRequest,
+                              context: Context) -> pb.ListDeadLettersResponse:
+        page = await deadletters.list_dead_letters(self._pool, _env(request), wire.page_from_proto(request.page),
+                                                   request.include_replayed)
+        return pb.ListDeadLettersResponse(dead_letters=[_dead_letter(d) for d in page.items],
+                                          page=wire.page_to_proto(page))
+
+    @rpc_errors
+    async def ReplayDeadLetter(self, request: pb.ReplayDeadLetterRequest, context: Context) -> pb.DeadLetter:
+        letter = await deadletters.mark_replayed(self._pool, _env(request),
+                                                 _uuid(request.dead_letter_id, "Dead letter"))
+        if not await self._publisher.publish(letter.event, replay=letter.replay_count):
+            raise Unavailable("the event queue did not accept the replay; try again")
+        return _dead_letter(letter)
+
+
+def _dead_letter(letter: deadletters.DeadLetter) -> pb.DeadLetter:
+    msg = pb.DeadLetter(dead_letter_id=letter.dead_letter_id, env_id=letter.env_id,
+                        event=wire.event_to_proto(letter.event), deliveries=letter.deliveries, reason=letter.reason,
+                        created_at=wire.ts_to_proto(letter.created_at), replay_count=letter.replay_count)
+    if letter.replayed_at is not None:
+        msg.replayed_at.CopyFrom(wire.ts_to_proto(letter.replayed_at))
+    return msg

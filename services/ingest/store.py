@@ -20,16 +20,21 @@ _RUN_COLUMNS = """
     p.name AS project_name, r.retry_attempt, r.next_retry_at, r.fn_name
 """
 _RUN_FROM = "hot.run r LEFT JOIN hot.project p ON p.project_id = r.project_id"
-_EVENT_COLUMNS = """
+EVENT_COLUMNS = """
     event_id::text, env_id::text, stream_id::text, event_type, event_data, event_time, created_at,
-    handled, source_run_id::text
+    handled, source_run_id::text, retry_of_run_id::text, target_handler_id::text, retry_attempt
 """
+
+
+_EVENT_COLUMNS = EVENT_COLUMNS  # kept for modules written against the old private name
 
 
 def event_from_row(row: Row) -> model.Event:
     return model.Event(event_id=row["event_id"], env_id=row["env_id"], stream_id=row["stream_id"],
                        event_type=row["event_type"], event_data=row["event_data"], event_time=row["event_time"],
-                       created_at=row["created_at"], handled=row["handled"], source_run_id=row["source_run_id"])
+                       created_at=row["created_at"], handled=row["handled"], source_run_id=row["source_run_id"],
+                       retry_of_run_id=row["retry_of_run_id"], target_handler_id=row["target_handler_id"],
+                       retry_attempt=row["retry_attempt"])
 
 
 def run_from_row(row: Row) -> model.Run:
@@ -52,6 +57,7 @@ async def insert_event(
     event_data: Any,
     source_run_id: str | None = None,
     created_by: str | None = None,
+    event_time: datetime | None = None,
 ) -> model.Event:
     """Create the stream if new and insert the event, atomically, in one statement (one round trip).
 
@@ -60,7 +66,8 @@ async def insert_event(
     row is inserted either.
     """
     params = {"stream_id": stream_id or new_id(), "env_id": env_id, "event_id": new_id(), "event_type": event_type,
-              "event_data": Jsonb(event_data), "created_by": created_by, "source_run_id": source_run_id}
+              "event_data": Jsonb(event_data), "created_by": created_by, "source_run_id": source_run_id,
+              "event_time": event_time}
     async with pool.connection() as conn:
         cur = await conn.execute(
             "WITH s AS ("
@@ -68,8 +75,9 @@ async def insert_event(
             " ON CONFLICT (stream_id) DO UPDATE SET total_events = st.total_events + 1, last_activity_at = now()"
             " WHERE st.env_id = EXCLUDED.env_id RETURNING stream_id) "
             "INSERT INTO hot.event (event_id, env_id, stream_id, event_type, event_data, event_time, created_by, "
-            "source_run_id) SELECT %(event_id)s, %(env_id)s, s.stream_id, %(event_type)s, %(event_data)s, now(), "
-            f"%(created_by)s, %(source_run_id)s FROM s RETURNING {_EVENT_COLUMNS}",
+            "source_run_id) SELECT %(event_id)s, %(env_id)s, s.stream_id, %(event_type)s, %(event_data)s, "
+            "coalesce(%(event_time)s::timestamptz, now()), "
+            f"%(created_by)s, %(source_run_id)s FROM s RETURNING {EVENT_COLUMNS}",
             params,
         )
         row = await cur.fetchone()
@@ -88,7 +96,7 @@ async def unpublished_events(pool: Pool, older_than: datetime, limit: int = 500)
     """Events committed before `older_than` whose publish was never acknowledged (the outbox)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM hot.event WHERE published_at IS NULL AND created_at < %s "
+            f"SELECT {EVENT_COLUMNS} FROM hot.event WHERE published_at IS NULL AND created_at < %s "
             "ORDER BY created_at LIMIT %s",
             (older_than, limit),
         )
@@ -97,7 +105,7 @@ async def unpublished_events(pool: Pool, older_than: datetime, limit: int = 500)
 
 async def get_event(pool: Pool, env_id: str, event_id: str) -> model.Event:
     async with pool.connection() as conn:
-        cur = await conn.execute(f"SELECT {_EVENT_COLUMNS} FROM hot.event WHERE event_id = %s AND env_id = %s",
+        cur = await conn.execute(f"SELECT {EVENT_COLUMNS} FROM hot.event WHERE event_id = %s AND env_id = %s",
                                  (event_id, env_id))
         row = await cur.fetchone()
     if row is None:
@@ -110,7 +118,7 @@ async def list_events(pool: Pool, env_id: str, page: model.Page) -> model.PageOf
         cur = await conn.execute("SELECT count(*) AS n FROM hot.event WHERE env_id = %s", (env_id,))
         total = (await cur.fetchone() or {"n": 0})["n"]
         cur = await conn.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM hot.event WHERE env_id = %s "
+            f"SELECT {EVENT_COLUMNS} FROM hot.event WHERE env_id = %s "
             "ORDER BY event_time DESC, event_id DESC LIMIT %s OFFSET %s",
             (env_id, page.limit, page.offset),
         )

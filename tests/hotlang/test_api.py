@@ -100,7 +100,7 @@ def test_runtime_error_messages(source: str, message: str) -> None:
 
 
 def test_python_errors_inside_natives_become_hot_errors() -> None:
-    with pytest.raises(HotRuntimeError, match="pad-start failed"):
+    with pytest.raises(HotRuntimeError, match="pad-start expects an Int, got Str"):
         run('pad-start("a", "wide")')
 
 

@@ -50,8 +50,8 @@ def test_int_overflow_is_a_syntax_error() -> None:
     assert "64 bits" in syntax_error("x 99999999999999999999").message
 
 
-def test_unsupported_constructs_say_so() -> None:
-    assert "not supported" in syntax_error("m match x { _ => 1 }").message
+def test_stray_placeholder_says_where_it_may_go() -> None:
+    assert "`%(…)`" in syntax_error("::a ns\nf fn () { add(%, 1) }\nx f()").message
 
 
 def test_meta_must_be_a_literal() -> None:

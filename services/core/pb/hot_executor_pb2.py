@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12hot_executor.proto\x12\x0ehotplatform.v1\"\x17\n\x15\x45xecutorStatusRequest\"l\n\x0e\x45xecutorStatus\x12\x16\n\x0eruns_in_flight\x18\x01 \x01(\x05\x12\x15\n\rruns_finished\x18\x02 \x01(\x03\x12\x14\n\x0c\x65vents_acked\x18\x03 \x01(\x03\x12\x15\n\rbuilds_cached\x18\x04 \x01(\x05\"\x8c\x01\n\x0bQueuedEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06\x65nv_id\x18\x02 \x01(\t\x12\x18\n\x10\x65vent_handler_id\x18\x03 \x01(\t\x12\x15\n\rorigin_run_id\x18\x04 \x01(\t\x12\x15\n\rretry_attempt\x18\x05 \x01(\x05\x12\x13\n\x0btraceparent\x18\x06 \x01(\t2^\n\x08\x45xecutor\x12R\n\tGetStatus\x12%.hotplatform.v1.ExecutorStatusRequest\x1a\x1e.hotplatform.v1.ExecutorStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12hot_executor.proto\x12\x0ehotplatform.v1\"\x17\n\x15\x45xecutorStatusRequest\"l\n\x0e\x45xecutorStatus\x12\x16\n\x0eruns_in_flight\x18\x01 \x01(\x05\x12\x15\n\rruns_finished\x18\x02 \x01(\x03\x12\x14\n\x0c\x65vents_acked\x18\x03 \x01(\x03\x12\x15\n\rbuilds_cached\x18\x04 \x01(\x05\"\x9c\x01\n\x0bQueuedEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06\x65nv_id\x18\x02 \x01(\t\x12\x18\n\x10\x65vent_handler_id\x18\x03 \x01(\t\x12\x15\n\rorigin_run_id\x18\x04 \x01(\t\x12\x15\n\rretry_attempt\x18\x05 \x01(\x05\x12\x13\n\x0btraceparent\x18\x06 \x01(\t\x12\x0e\n\x06replay\x18\x07 \x01(\x08\x32^\n\x08\x45xecutor\x12R\n\tGetStatus\x12%.hotplatform.v1.ExecutorStatusRequest\x1a\x1e.hotplatform.v1.ExecutorStatusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,7 +37,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXECUTORSTATUS']._serialized_start=63
   _globals['_EXECUTORSTATUS']._serialized_end=171
   _globals['_QUEUEDEVENT']._serialized_start=174
-  _globals['_QUEUEDEVENT']._serialized_end=314
-  _globals['_EXECUTOR']._serialized_start=316
-  _globals['_EXECUTOR']._serialized_end=410
+  _globals['_QUEUEDEVENT']._serialized_end=330
+  _globals['_EXECUTOR']._serialized_start=332
+  _globals['_EXECUTOR']._serialized_end=426
 # @@protoc_insertion_point(module_scope)

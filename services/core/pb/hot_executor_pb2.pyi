@@ -22,17 +22,19 @@ class ExecutorStatus(_message.Message):
     def __init__(self, runs_in_flight: _Optional[int] = ..., runs_finished: _Optional[int] = ..., events_acked: _Optional[int] = ..., builds_cached: _Optional[int] = ...) -> None: ...
 
 class QueuedEvent(_message.Message):
-    __slots__ = ("event_id", "env_id", "event_handler_id", "origin_run_id", "retry_attempt", "traceparent")
+    __slots__ = ("event_id", "env_id", "event_handler_id", "origin_run_id", "retry_attempt", "traceparent", "replay")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     ENV_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_HANDLER_ID_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     RETRY_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     env_id: str
     event_handler_id: str
     origin_run_id: str
     retry_attempt: int
     traceparent: str
-    def __init__(self, event_id: _Optional[str] = ..., env_id: _Optional[str] = ..., event_handler_id: _Optional[str] = ..., origin_run_id: _Optional[str] = ..., retry_attempt: _Optional[int] = ..., traceparent: _Optional[str] = ...) -> None: ...
+    replay: bool
+    def __init__(self, event_id: _Optional[str] = ..., env_id: _Optional[str] = ..., event_handler_id: _Optional[str] = ..., origin_run_id: _Optional[str] = ..., retry_attempt: _Optional[int] = ..., traceparent: _Optional[str] = ..., replay: _Optional[bool] = ...) -> None: ...

@@ -23,42 +23,57 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from . import hot_common_pb2 as hot__common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x10hot_ingest.proto\x12\x0ehotplatform.v1\x1a\x10hot_common.proto\"\xa8\x01\n\x13PublishEventRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x17\n\x0f\x65vent_data_json\x18\x03 \x01(\t\x12\x11\n\tstream_id\x18\x04 \x01(\t\x12\x15\n\rsource_run_id\x18\x05 \x01(\t\x12\x16\n\x0e\x61llow_reserved\x18\x06 \x01(\x08\x12\x12\n\ncreated_by\x18\x07 \x01(\t\"3\n\x0fGetEventRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\"N\n\x11ListEventsRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.hotplatform.v1.PageRequest\"c\n\x12ListEventsResponse\x12%\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x15.hotplatform.v1.Event\x12&\n\x04page\x18\x02 \x01(\x0b\x32\x18.hotplatform.v1.PageInfo\"c\n\x14ListEventRunsRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12)\n\x04page\x18\x03 \x01(\x0b\x32\x1b.hotplatform.v1.PageRequest\"/\n\rGetRunRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"\xb9\x01\n\x0fListRunsRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.hotplatform.v1.PageRequest\x12)\n\x06status\x18\x03 \x01(\x0e\x32\x19.hotplatform.v1.RunStatus\x12)\n\x08run_type\x18\x04 \x01(\x0e\x32\x17.hotplatform.v1.RunType\x12\x15\n\rsince_seconds\x18\x05 \x01(\x03\"]\n\x10ListRunsResponse\x12!\n\x04runs\x18\x01 \x03(\x0b\x32\x13.hotplatform.v1.Run\x12&\n\x04page\x18\x02 \x01(\x0b\x32\x18.hotplatform.v1.PageInfo\"+\n\nSourceFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"e\n\x12\x44\x65ployBuildRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x14\n\x0cproject_name\x18\x02 \x01(\t\x12)\n\x05\x66iles\x18\x03 \x03(\x0b\x32\x1a.hotplatform.v1.SourceFile\"|\n\x13\x44\x65ployBuildResponse\x12\x10\n\x08\x62uild_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12.\n\x08handlers\x18\x03 \x03(\x0b\x32\x1c.hotplatform.v1.EventHandler\x12\x0f\n\x07\x63hanged\x18\x04 \x01(\x08\"$\n\x13\x41uthenticateRequest\x12\r\n\x05token\x18\x01 \x01(\t\"j\n\tPrincipal\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x0e\n\x06org_id\x18\x02 \x01(\t\x12\x15\n\rcredential_id\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x18\n\x10permissions_json\x18\x05 \x01(\t2\xfb\x04\n\x06Ingest\x12J\n\x0cPublishEvent\x12#.hotplatform.v1.PublishEventRequest\x1a\x15.hotplatform.v1.Event\x12\x42\n\x08GetEvent\x12\x1f.hotplatform.v1.GetEventRequest\x1a\x15.hotplatform.v1.Event\x12S\n\nListEvents\x12!.hotplatform.v1.ListEventsRequest\x1a\".hotplatform.v1.ListEventsResponse\x12W\n\rListEventRuns\x12$.hotplatform.v1.ListEventRunsRequest\x1a .hotplatform.v1.ListRunsResponse\x12<\n\x06GetRun\x12\x1d.hotplatform.v1.GetRunRequest\x1a\x13.hotplatform.v1.Run\x12M\n\x08ListRuns\x12\x1f.hotplatform.v1.ListRunsRequest\x1a .hotplatform.v1.ListRunsResponse\x12V\n\x0b\x44\x65ployBuild\x12\".hotplatform.v1.DeployBuildRequest\x1a#.hotplatform.v1.DeployBuildResponse\x12N\n\x0c\x41uthenticate\x12#.hotplatform.v1.AuthenticateRequest\x1a\x19.hotplatform.v1.Principalb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x10hot_ingest.proto\x12\x0ehotplatform.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x10hot_common.proto\"\xec\x01\n\x13PublishEventRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x17\n\x0f\x65vent_data_json\x18\x03 \x01(\t\x12\x11\n\tstream_id\x18\x04 \x01(\t\x12\x15\n\rsource_run_id\x18\x05 \x01(\t\x12\x16\n\x0e\x61llow_reserved\x18\x06 \x01(\x08\x12\x12\n\ncreated_by\x18\x07 \x01(\t\x12\x33\n\nevent_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x88\x01\x01\x42\r\n\x0b_event_time\"3\n\x0fGetEventRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\"N\n\x11ListEventsRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.hotplatform.v1.PageRequest\"c\n\x12ListEventsResponse\x12%\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x15.hotplatform.v1.Event\x12&\n\x04page\x18\x02 \x01(\x0b\x32\x18.hotplatform.v1.PageInfo\"c\n\x14ListEventRunsRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12)\n\x04page\x18\x03 \x01(\x0b\x32\x1b.hotplatform.v1.PageRequest\"/\n\rGetRunRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"\xb9\x01\n\x0fListRunsRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.hotplatform.v1.PageRequest\x12)\n\x06status\x18\x03 \x01(\x0e\x32\x19.hotplatform.v1.RunStatus\x12)\n\x08run_type\x18\x04 \x01(\x0e\x32\x17.hotplatform.v1.RunType\x12\x15\n\rsince_seconds\x18\x05 \x01(\x03\"]\n\x10ListRunsResponse\x12!\n\x04runs\x18\x01 \x03(\x0b\x32\x13.hotplatform.v1.Run\x12&\n\x04page\x18\x02 \x01(\x0b\x32\x18.hotplatform.v1.PageInfo\"+\n\nSourceFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"e\n\x12\x44\x65ployBuildRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x14\n\x0cproject_name\x18\x02 \x01(\t\x12)\n\x05\x66iles\x18\x03 \x03(\x0b\x32\x1a.hotplatform.v1.SourceFile\"|\n\x13\x44\x65ployBuildResponse\x12\x10\n\x08\x62uild_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12.\n\x08handlers\x18\x03 \x03(\x0b\x32\x1c.hotplatform.v1.EventHandler\x12\x0f\n\x07\x63hanged\x18\x04 \x01(\x08\"$\n\x13\x41uthenticateRequest\x12\r\n\x05token\x18\x01 \x01(\t\"j\n\tPrincipal\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x0e\n\x06org_id\x18\x02 \x01(\t\x12\x15\n\rcredential_id\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x18\n\x10permissions_json\x18\x05 \x01(\t\"%\n\x13\x45nqueueRetryRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\":\n\x14\x45nqueueRetryResponse\x12\x10\n\x08\x65nqueued\x18\x01 \x01(\x08\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\"B\n\x10\x43\x61ncelRunRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x8a\x02\n\nDeadLetter\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\t\x12\x0e\n\x06\x65nv_id\x18\x02 \x01(\t\x12$\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x15.hotplatform.v1.Event\x12\x12\n\ndeliveries\x18\x04 \x01(\x05\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x0breplayed_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x88\x01\x01\x12\x14\n\x0creplay_count\x18\x08 \x01(\x05\x42\x0e\n\x0c_replayed_at\"m\n\x16ListDeadLettersRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.hotplatform.v1.PageRequest\x12\x18\n\x10include_replayed\x18\x03 \x01(\x08\"s\n\x17ListDeadLettersResponse\x12\x30\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x1a.hotplatform.v1.DeadLetter\x12&\n\x04page\x18\x02 \x01(\x0b\x32\x18.hotplatform.v1.PageInfo\"A\n\x17ReplayDeadLetterRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x02 \x01(\t2\xd7\x07\n\x06Ingest\x12J\n\x0cPublishEvent\x12#.hotplatform.v1.PublishEventRequest\x1a\x15.hotplatform.v1.Event\x12\x42\n\x08GetEvent\x12\x1f.hotplatform.v1.GetEventRequest\x1a\x15.hotplatform.v1.Event\x12S\n\nListEvents\x12!.hotplatform.v1.ListEventsRequest\x1a\".hotplatform.v1.ListEventsResponse\x12W\n\rListEventRuns\x12$.hotplatform.v1.ListEventRunsRequest\x1a .hotplatform.v1.ListRunsResponse\x12<\n\x06GetRun\x12\x1d.hotplatform.v1.GetRunRequest\x1a\x13.hotplatform.v1.Run\x12M\n\x08ListRuns\x12\x1f.hotplatform.v1.ListRunsRequest\x1a .hotplatform.v1.ListRunsResponse\x12V\n\x0b\x44\x65ployBuild\x12\".hotplatform.v1.DeployBuildRequest\x1a#.hotplatform.v1.DeployBuildResponse\x12N\n\x0c\x41uthenticate\x12#.hotplatform.v1.AuthenticateRequest\x1a\x19.hotplatform.v1.Principal\x12Y\n\x0c\x45nqueueRetry\x12#.hotplatform.v1.EnqueueRetryRequest\x1a$.hotplatform.v1.EnqueueRetryResponse\x12\x42\n\tCancelRun\x12 .hotplatform.v1.CancelRunRequest\x1a\x13.hotplatform.v1.Run\x12\x62\n\x0fListDeadLetters\x12&.hotplatform.v1.ListDeadLettersRequest\x1a\'.hotplatform.v1.ListDeadLettersResponse\x12W\n\x10ReplayDeadLetter\x12\'.hotplatform.v1.ReplayDeadLetterRequest\x1a\x1a.hotplatform.v1.DeadLetterb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hot_ingest_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PUBLISHEVENTREQUEST']._serialized_start=55
-  _globals['_PUBLISHEVENTREQUEST']._serialized_end=223
-  _globals['_GETEVENTREQUEST']._serialized_start=225
-  _globals['_GETEVENTREQUEST']._serialized_end=276
-  _globals['_LISTEVENTSREQUEST']._serialized_start=278
-  _globals['_LISTEVENTSREQUEST']._serialized_end=356
-  _globals['_LISTEVENTSRESPONSE']._serialized_start=358
-  _globals['_LISTEVENTSRESPONSE']._serialized_end=457
-  _globals['_LISTEVENTRUNSREQUEST']._serialized_start=459
-  _globals['_LISTEVENTRUNSREQUEST']._serialized_end=558
-  _globals['_GETRUNREQUEST']._serialized_start=560
-  _globals['_GETRUNREQUEST']._serialized_end=607
-  _globals['_LISTRUNSREQUEST']._serialized_start=610
-  _globals['_LISTRUNSREQUEST']._serialized_end=795
-  _globals['_LISTRUNSRESPONSE']._serialized_start=797
-  _globals['_LISTRUNSRESPONSE']._serialized_end=890
-  _globals['_SOURCEFILE']._serialized_start=892
-  _globals['_SOURCEFILE']._serialized_end=935
-  _globals['_DEPLOYBUILDREQUEST']._serialized_start=937
-  _globals['_DEPLOYBUILDREQUEST']._serialized_end=1038
-  _globals['_DEPLOYBUILDRESPONSE']._serialized_start=1040
-  _globals['_DEPLOYBUILDRESPONSE']._serialized_end=1164
-  _globals['_AUTHENTICATEREQUEST']._serialized_start=1166
-  _globals['_AUTHENTICATEREQUEST']._serialized_end=1202
-  _globals['_PRINCIPAL']._serialized_start=1204
-  _globals['_PRINCIPAL']._serialized_end=1310
-  _globals['_INGEST']._serialized_start=1313
-  _globals['_INGEST']._serialized_end=1948
+  _globals['_PUBLISHEVENTREQUEST']._serialized_start=88
+  _globals['_PUBLISHEVENTREQUEST']._serialized_end=324
+  _globals['_GETEVENTREQUEST']._serialized_start=326
+  _globals['_GETEVENTREQUEST']._serialized_end=377
+  _globals['_LISTEVENTSREQUEST']._serialized_start=379
+  _globals['_LISTEVENTSREQUEST']._serialized_end=457
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=459
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=558
+  _globals['_LISTEVENTRUNSREQUEST']._serialized_start=560
+  _globals['_LISTEVENTRUNSREQUEST']._serialized_end=659
+  _globals['_GETRUNREQUEST']._serialized_start=661
+  _globals['_GETRUNREQUEST']._serialized_end=708
+  _globals['_LISTRUNSREQUEST']._serialized_start=711
+  _globals['_LISTRUNSREQUEST']._serialized_end=896
+  _globals['_LISTRUNSRESPONSE']._serialized_start=898
+  _globals['_LISTRUNSRESPONSE']._serialized_end=991
+  _globals['_SOURCEFILE']._serialized_start=993
+  _globals['_SOURCEFILE']._serialized_end=1036
+  _globals['_DEPLOYBUILDREQUEST']._serialized_start=1038
+  _globals['_DEPLOYBUILDREQUEST']._serialized_end=1139
+  _globals['_DEPLOYBUILDRESPONSE']._serialized_start=1141
+  _globals['_DEPLOYBUILDRESPONSE']._serialized_end=1265
+  _globals['_AUTHENTICATEREQUEST']._serialized_start=1267
+  _globals['_AUTHENTICATEREQUEST']._serialized_end=1303
+  _globals['_PRINCIPAL']._serialized_start=1305
+  _globals['_PRINCIPAL']._serialized_end=1411
+  _globals['_ENQUEUERETRYREQUEST']._serialized_start=1413
+  _globals['_ENQUEUERETRYREQUEST']._serialized_end=1450
+  _globals['_ENQUEUERETRYRESPONSE']._serialized_start=1452
+  _globals['_ENQUEUERETRYRESPONSE']._serialized_end=1510
+  _globals['_CANCELRUNREQUEST']._serialized_start=1512
+  _globals['_CANCELRUNREQUEST']._serialized_end=1578
+  _globals['_DEADLETTER']._serialized_start=1581
+  _globals['_DEADLETTER']._serialized_end=1847
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=1849
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=1958
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=1960
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=2075
+  _globals['_REPLAYDEADLETTERREQUEST']._serialized_start=2077
+  _globals['_REPLAYDEADLETTERREQUEST']._serialized_end=2142
+  _globals['_INGEST']._serialized_start=2145
+  _globals['_INGEST']._serialized_end=3128
 # @@protoc_insertion_point(module_scope)

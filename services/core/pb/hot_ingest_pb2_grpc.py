@@ -76,6 +76,26 @@ class IngestStub:
                 request_serializer=hot__ingest__pb2.AuthenticateRequest.SerializeToString,
                 response_deserializer=hot__ingest__pb2.Principal.FromString,
                 _registered_method=True)
+        self.EnqueueRetry = channel.unary_unary(
+                '/hotplatform.v1.Ingest/EnqueueRetry',
+                request_serializer=hot__ingest__pb2.EnqueueRetryRequest.SerializeToString,
+                response_deserializer=hot__ingest__pb2.EnqueueRetryResponse.FromString,
+                _registered_method=True)
+        self.CancelRun = channel.unary_unary(
+                '/hotplatform.v1.Ingest/CancelRun',
+                request_serializer=hot__ingest__pb2.CancelRunRequest.SerializeToString,
+                response_deserializer=hot__common__pb2.Run.FromString,
+                _registered_method=True)
+        self.ListDeadLetters = channel.unary_unary(
+                '/hotplatform.v1.Ingest/ListDeadLetters',
+                request_serializer=hot__ingest__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=hot__ingest__pb2.ListDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.ReplayDeadLetter = channel.unary_unary(
+                '/hotplatform.v1.Ingest/ReplayDeadLetter',
+                request_serializer=hot__ingest__pb2.ReplayDeadLetterRequest.SerializeToString,
+                response_deserializer=hot__ingest__pb2.DeadLetter.FromString,
+                _registered_method=True)
 
 
 class IngestServicer:
@@ -133,6 +153,34 @@ class IngestServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnqueueRetry(self, request, context):
+        """Enqueue the next attempt of a pending_retry run whose time has come (called by the
+        scheduler's leader). Idempotent: a run no longer pending_retry is left alone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelRun(self, request, context):
+        """Cancel a running or pending_retry run; the executor running it stops cooperatively.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeadLetters(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayDeadLetter(self, request, context):
+        """Publish a dead-lettered event again (a fresh delivery budget).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -175,6 +223,26 @@ def add_IngestServicer_to_server(servicer, server):
                     servicer.Authenticate,
                     request_deserializer=hot__ingest__pb2.AuthenticateRequest.FromString,
                     response_serializer=hot__ingest__pb2.Principal.SerializeToString,
+            ),
+            'EnqueueRetry': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnqueueRetry,
+                    request_deserializer=hot__ingest__pb2.EnqueueRetryRequest.FromString,
+                    response_serializer=hot__ingest__pb2.EnqueueRetryResponse.SerializeToString,
+            ),
+            'CancelRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelRun,
+                    request_deserializer=hot__ingest__pb2.CancelRunRequest.FromString,
+                    response_serializer=hot__common__pb2.Run.SerializeToString,
+            ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=hot__ingest__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=hot__ingest__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'ReplayDeadLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayDeadLetter,
+                    request_deserializer=hot__ingest__pb2.ReplayDeadLetterRequest.FromString,
+                    response_serializer=hot__ingest__pb2.DeadLetter.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -393,6 +461,114 @@ class Ingest:
             '/hotplatform.v1.Ingest/Authenticate',
             hot__ingest__pb2.AuthenticateRequest.SerializeToString,
             hot__ingest__pb2.Principal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnqueueRetry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Ingest/EnqueueRetry',
+            hot__ingest__pb2.EnqueueRetryRequest.SerializeToString,
+            hot__ingest__pb2.EnqueueRetryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Ingest/CancelRun',
+            hot__ingest__pb2.CancelRunRequest.SerializeToString,
+            hot__common__pb2.Run.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Ingest/ListDeadLetters',
+            hot__ingest__pb2.ListDeadLettersRequest.SerializeToString,
+            hot__ingest__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayDeadLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Ingest/ReplayDeadLetter',
+            hot__ingest__pb2.ReplayDeadLetterRequest.SerializeToString,
+            hot__ingest__pb2.DeadLetter.FromString,
             options,
             channel_credentials,
             insecure,

@@ -23,19 +23,37 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from . import hot_common_pb2 as hot__common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13hot_scheduler.proto\x12\x0ehotplatform.v1\"\x18\n\x16SchedulerStatusRequest\";\n\x0fSchedulerStatus\x12\x0e\n\x06leader\x18\x01 \x01(\x08\x12\x18\n\x10\x61\x63tive_schedules\x18\x02 \x01(\x05\x32\x61\n\tScheduler\x12T\n\tGetStatus\x12&.hotplatform.v1.SchedulerStatusRequest\x1a\x1f.hotplatform.v1.SchedulerStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13hot_scheduler.proto\x12\x0ehotplatform.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x10hot_common.proto\"\x18\n\x16SchedulerStatusRequest\";\n\x0fSchedulerStatus\x12\x0e\n\x06leader\x18\x01 \x01(\x08\x12\x18\n\x10\x61\x63tive_schedules\x18\x02 \x01(\x05\"\x8b\x04\n\x08Schedule\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x0e\n\x06\x65nv_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x10\n\x08\x62uild_id\x18\x04 \x01(\t\x12\n\n\x02ns\x18\x05 \x01(\t\x12\x0b\n\x03var\x18\x06 \x01(\t\x12\x0c\n\x04\x63ron\x18\x07 \x01(\t\x12\x17\n\x0f\x63ron_normalized\x18\x08 \x01(\t\x12*\n\x04kind\x18\t \x01(\x0e\x32\x1c.hotplatform.v1.ScheduleKind\x12/\n\x06run_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x88\x01\x01\x12\x16\n\targs_json\x18\x0b \x01(\tH\x01\x88\x01\x01\x12\x0e\n\x06\x61\x63tive\x18\x0c \x01(\x08\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x0e\x64\x65\x61\x63tivated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x02\x88\x01\x01\x12\x35\n\x0cnext_fire_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x03\x88\x01\x01\x12\x12\n\nexpression\x18\x10 \x01(\tB\t\n\x07_run_atB\x0c\n\n_args_jsonB\x11\n\x0f_deactivated_atB\x0f\n\r_next_fire_at\"{\n\x15\x43reateScheduleRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uild_id\x18\x02 \x01(\t\x12\x0f\n\x07project\x18\x03 \x01(\t\x12\n\n\x02\x66n\x18\x04 \x01(\t\x12\x11\n\targs_json\x18\x05 \x01(\t\x12\x10\n\x08schedule\x18\x06 \x01(\t\"k\n\x15\x43\x61ncelScheduleRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12\n\n\x02\x66n\x18\x03 \x01(\t\x12\x10\n\x08\x62uild_id\x18\x04 \x01(\t\x12\x0f\n\x07project\x18\x05 \x01(\t\":\n\x16\x43\x61ncelScheduleResponse\x12\x11\n\tcancelled\x18\x01 \x01(\x08\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"b\n\x14ListSchedulesRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12)\n\x04page\x18\x03 \x01(\x0b\x32\x1b.hotplatform.v1.PageRequest\"l\n\x15ListSchedulesResponse\x12+\n\tschedules\x18\x01 \x03(\x0b\x32\x18.hotplatform.v1.Schedule\x12&\n\x04page\x18\x02 \x01(\x0b\x32\x18.hotplatform.v1.PageInfo\"9\n\x12GetScheduleRequest\x12\x0e\n\x06\x65nv_id\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t*z\n\x0cScheduleKind\x12\x1d\n\x19SCHEDULE_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14SCHEDULE_KIND_STATIC\x10\x01\x12\x19\n\x15SCHEDULE_KIND_DYNAMIC\x10\x02\x12\x16\n\x12SCHEDULE_KIND_ONCE\x10\x03\x32\xc0\x03\n\tScheduler\x12T\n\tGetStatus\x12&.hotplatform.v1.SchedulerStatusRequest\x1a\x1f.hotplatform.v1.SchedulerStatus\x12Q\n\x0e\x43reateSchedule\x12%.hotplatform.v1.CreateScheduleRequest\x1a\x18.hotplatform.v1.Schedule\x12_\n\x0e\x43\x61ncelSchedule\x12%.hotplatform.v1.CancelScheduleRequest\x1a&.hotplatform.v1.CancelScheduleResponse\x12\\\n\rListSchedules\x12$.hotplatform.v1.ListSchedulesRequest\x1a%.hotplatform.v1.ListSchedulesResponse\x12K\n\x0bGetSchedule\x12\".hotplatform.v1.GetScheduleRequest\x1a\x18.hotplatform.v1.Scheduleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hot_scheduler_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SCHEDULERSTATUSREQUEST']._serialized_start=39
-  _globals['_SCHEDULERSTATUSREQUEST']._serialized_end=63
-  _globals['_SCHEDULERSTATUS']._serialized_start=65
-  _globals['_SCHEDULERSTATUS']._serialized_end=124
-  _globals['_SCHEDULER']._serialized_start=126
-  _globals['_SCHEDULER']._serialized_end=223
+  _globals['_SCHEDULEKIND']._serialized_start=1266
+  _globals['_SCHEDULEKIND']._serialized_end=1388
+  _globals['_SCHEDULERSTATUSREQUEST']._serialized_start=90
+  _globals['_SCHEDULERSTATUSREQUEST']._serialized_end=114
+  _globals['_SCHEDULERSTATUS']._serialized_start=116
+  _globals['_SCHEDULERSTATUS']._serialized_end=175
+  _globals['_SCHEDULE']._serialized_start=178
+  _globals['_SCHEDULE']._serialized_end=701
+  _globals['_CREATESCHEDULEREQUEST']._serialized_start=703
+  _globals['_CREATESCHEDULEREQUEST']._serialized_end=826
+  _globals['_CANCELSCHEDULEREQUEST']._serialized_start=828
+  _globals['_CANCELSCHEDULEREQUEST']._serialized_end=935
+  _globals['_CANCELSCHEDULERESPONSE']._serialized_start=937
+  _globals['_CANCELSCHEDULERESPONSE']._serialized_end=995
+  _globals['_LISTSCHEDULESREQUEST']._serialized_start=997
+  _globals['_LISTSCHEDULESREQUEST']._serialized_end=1095
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=1097
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=1205
+  _globals['_GETSCHEDULEREQUEST']._serialized_start=1207
+  _globals['_GETSCHEDULEREQUEST']._serialized_end=1264
+  _globals['_SCHEDULER']._serialized_start=1391
+  _globals['_SCHEDULER']._serialized_end=1839
 # @@protoc_insertion_point(module_scope)

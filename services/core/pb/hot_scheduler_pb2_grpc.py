@@ -40,6 +40,26 @@ class SchedulerStub:
                 request_serializer=hot__scheduler__pb2.SchedulerStatusRequest.SerializeToString,
                 response_deserializer=hot__scheduler__pb2.SchedulerStatus.FromString,
                 _registered_method=True)
+        self.CreateSchedule = channel.unary_unary(
+                '/hotplatform.v1.Scheduler/CreateSchedule',
+                request_serializer=hot__scheduler__pb2.CreateScheduleRequest.SerializeToString,
+                response_deserializer=hot__scheduler__pb2.Schedule.FromString,
+                _registered_method=True)
+        self.CancelSchedule = channel.unary_unary(
+                '/hotplatform.v1.Scheduler/CancelSchedule',
+                request_serializer=hot__scheduler__pb2.CancelScheduleRequest.SerializeToString,
+                response_deserializer=hot__scheduler__pb2.CancelScheduleResponse.FromString,
+                _registered_method=True)
+        self.ListSchedules = channel.unary_unary(
+                '/hotplatform.v1.Scheduler/ListSchedules',
+                request_serializer=hot__scheduler__pb2.ListSchedulesRequest.SerializeToString,
+                response_deserializer=hot__scheduler__pb2.ListSchedulesResponse.FromString,
+                _registered_method=True)
+        self.GetSchedule = channel.unary_unary(
+                '/hotplatform.v1.Scheduler/GetSchedule',
+                request_serializer=hot__scheduler__pb2.GetScheduleRequest.SerializeToString,
+                response_deserializer=hot__scheduler__pb2.Schedule.FromString,
+                _registered_method=True)
 
 
 class SchedulerServicer:
@@ -51,6 +71,38 @@ class SchedulerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateSchedule(self, request, context):
+        """Create a dynamic schedule (hot:schedule:new). `schedule` is parsed in platform-spec §4.3
+        order: RFC 3339 instant → one-time; duration ("in 10 minutes", "2 hours from now",
+        "after 1 day", "1h30m") → one-time at now + duration; cron or English → recurring.
+        Invalid → INVALID_ARGUMENT "Invalid schedule expression '<text>': <why>".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelSchedule(self, request, context):
+        """Deactivate schedules (hot:schedule:cancel). `cancelled` is true when at least one row changed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchedules(self, request, context):
+        """Schedules of a project's deployed build (static and dynamic, active or not, one-time included),
+        ordered by cron, ns, var.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSchedule(self, request, context):
+        """One schedule by id (any build of the environment).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -58,6 +110,26 @@ def add_SchedulerServicer_to_server(servicer, server):
                     servicer.GetStatus,
                     request_deserializer=hot__scheduler__pb2.SchedulerStatusRequest.FromString,
                     response_serializer=hot__scheduler__pb2.SchedulerStatus.SerializeToString,
+            ),
+            'CreateSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSchedule,
+                    request_deserializer=hot__scheduler__pb2.CreateScheduleRequest.FromString,
+                    response_serializer=hot__scheduler__pb2.Schedule.SerializeToString,
+            ),
+            'CancelSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelSchedule,
+                    request_deserializer=hot__scheduler__pb2.CancelScheduleRequest.FromString,
+                    response_serializer=hot__scheduler__pb2.CancelScheduleResponse.SerializeToString,
+            ),
+            'ListSchedules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchedules,
+                    request_deserializer=hot__scheduler__pb2.ListSchedulesRequest.FromString,
+                    response_serializer=hot__scheduler__pb2.ListSchedulesResponse.SerializeToString,
+            ),
+            'GetSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSchedule,
+                    request_deserializer=hot__scheduler__pb2.GetScheduleRequest.FromString,
+                    response_serializer=hot__scheduler__pb2.Schedule.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,6 +159,114 @@ class Scheduler:
             '/hotplatform.v1.Scheduler/GetStatus',
             hot__scheduler__pb2.SchedulerStatusRequest.SerializeToString,
             hot__scheduler__pb2.SchedulerStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Scheduler/CreateSchedule',
+            hot__scheduler__pb2.CreateScheduleRequest.SerializeToString,
+            hot__scheduler__pb2.Schedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Scheduler/CancelSchedule',
+            hot__scheduler__pb2.CancelScheduleRequest.SerializeToString,
+            hot__scheduler__pb2.CancelScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchedules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Scheduler/ListSchedules',
+            hot__scheduler__pb2.ListSchedulesRequest.SerializeToString,
+            hot__scheduler__pb2.ListSchedulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Scheduler/GetSchedule',
+            hot__scheduler__pb2.GetScheduleRequest.SerializeToString,
+            hot__scheduler__pb2.Schedule.FromString,
             options,
             channel_credentials,
             insecure,

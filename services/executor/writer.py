@@ -1,0 +1,157 @@
+"""Batched run lifecycle writes.
+
+Many runs start and end at once under load; one statement per run would cap throughput
+at the database's round-trip rate. `RunWriter` collects the starts and ends requested while
+the previous batch was being written and writes each group in one statement, so a lone run
+waits for nothing (no linger) and a busy executor writes in batches. Every caller still
+awaits its own row: nothing is acknowledged before its write has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from services.core import model
+from services.core.db import Pool
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+
+_START_SQL = """
+WITH v AS (
+    SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::uuid[], %s::uuid[], %s::smallint[], %s::uuid[],
+                         %s::uuid[], %s::text[], %s::smallint[], %s::uuid[])
+        AS t(run_id, env_id, stream_id, build_id, project_id, run_type_id, event_id, event_handler_id, fn_name,
+             retry_attempt, origin_run_id)),
+r AS (
+    INSERT INTO hot.run (run_id, env_id, stream_id, build_id, project_id, run_type_id, event_id, event_handler_id,
+                         fn_name, retry_attempt, origin_run_id)
+    SELECT * FROM v RETURNING run_id, start_time, event_id, stream_id),
+e AS (UPDATE hot.event SET handled = true WHERE event_id IN (SELECT event_id FROM r) AND NOT handled),
+s AS (UPDATE hot.stream st SET total_runs = st.total_runs + c.n, last_activity_at = now()
+      FROM (SELECT stream_id, count(*) AS n FROM r GROUP BY stream_id) c WHERE st.stream_id = c.stream_id)
+SELECT run_id::text, start_time FROM r
+"""
+
+# The `status_id = 1` guard: a late or duplicate result never overwrites a run that already
+# ended (or was cancelled), and never schedules a second retry.
+_FINISH_SQL = """
+WITH v AS (
+    SELECT * FROM unnest(%s::uuid[], %s::smallint[], %s::jsonb[], %s::float8[])
+        AS t(run_id, status_id, result, delay_s)),
+r AS (
+    UPDATE hot.run x SET
+        status_id = CASE WHEN v.delay_s IS NULL THEN v.status_id ELSE 5 END,
+        stop_time = now(),
+        result = v.result,
+        retry_attempt = x.retry_attempt + CASE WHEN v.delay_s IS NULL THEN 0 ELSE 1 END,
+        next_retry_at = CASE WHEN v.delay_s IS NULL THEN NULL ELSE now() + make_interval(secs => v.delay_s) END
+    FROM v WHERE x.run_id = v.run_id AND x.status_id = 1
+    RETURNING x.run_id, x.stop_time, x.start_time, x.stream_id),
+s AS (UPDATE hot.stream st SET last_activity_at = now(), total_duration_ms = st.total_duration_ms + c.ms
+      FROM (SELECT stream_id, sum(greatest(0, (extract(epoch FROM stop_time - start_time) * 1000)::bigint)) AS ms
+            FROM r GROUP BY stream_id) c
+      WHERE st.stream_id = c.stream_id)
+SELECT run_id::text, stop_time FROM r
+"""
+
+
+@dataclass
+class _Start:
+    run: model.Run
+    event_handler_id: str | None
+    done: asyncio.Future[datetime]
+
+
+@dataclass
+class _Finish:
+    run_id: str
+    status: model.RunStatus
+    result: Any
+    retry_delay_ms: int | None
+    done: asyncio.Future[datetime | None]
+
+
+class RunWriter:
+    """Writes run starts and ends in batches; see the module docstring."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._starts: list[_Start] = []
+        self._finishes: list[_Finish] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, run: model.Run, event_handler_id: str | None) -> datetime:
+        """Insert the `running` row (flagging its event handled, counting it on its stream); returns start_time."""
+        done: asyncio.Future[datetime] = asyncio.get_running_loop().create_future()
+        self._starts.append(_Start(run, event_handler_id, done))
+        self._wake()
+        return await done
+
+    async def finish(self, run_id: str, status: model.RunStatus, result: Any,
+                     retry_delay_ms: int | None) -> datetime | None:
+        """Write the end of an attempt (`pending_retry` with `retry_delay_ms`); None if the guard refused."""
+        done: asyncio.Future[datetime | None] = asyncio.get_running_loop().create_future()
+        self._finishes.append(_Finish(run_id, status, result, retry_delay_ms, done))
+        self._wake()
+        return await done
+
+    def _wake(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush_loop())
+
+    async def _flush_loop(self) -> None:
+        while self._starts or self._finishes:
+            starts, self._starts = self._starts[:MAX_BATCH], self._starts[MAX_BATCH:]
+            finishes, self._finishes = self._finishes[:MAX_BATCH], self._finishes[MAX_BATCH:]
+            if starts:
+                await self._write_starts(starts)
+            if finishes:
+                await self._write_finishes(finishes)
+
+    async def _write_starts(self, batch: list[_Start]) -> None:
+        runs = [item.run for item in batch]
+        columns = (
+            [r.run_id for r in runs], [r.env_id for r in runs], [r.stream_id for r in runs],
+            [r.build_id for r in runs], [r.project_id for r in runs], [int(r.run_type) for r in runs],
+            [r.event_id for r in runs], [item.event_handler_id for item in batch], [r.fn_name for r in runs],
+            [r.retry_attempt for r in runs], [r.origin_run_id for r in runs],
+        )
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(_START_SQL, columns)
+                started = {row["run_id"]: row["start_time"] for row in await cur.fetchall()}
+        except Exception as exc:  # noqa: BLE001 - every waiter of the batch gets the error
+            for item in batch:
+                if not item.done.done():
+                    item.done.set_exception(exc)
+            return
+        for item in batch:
+            if not item.done.done():
+                item.done.set_result(started[item.run.run_id])
+
+    async def _write_finishes(self, batch: list[_Finish]) -> None:
+        columns = (
+            [item.run_id for item in batch], [int(item.status) for item in batch],
+            [Jsonb(item.result) if item.result is not None else None for item in batch],
+            [item.retry_delay_ms / 1000 if item.retry_delay_ms is not None else None for item in batch],
+        )
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(_FINISH_SQL, columns)
+                stopped = {row["run_id"]: row["stop_time"] for row in await cur.fetchall()}
+        except Exception as exc:  # noqa: BLE001 - every waiter of the batch gets the error
+            for item in batch:
+                if not item.done.done():
+                    item.done.set_exception(exc)
+            return
+        for item in batch:
+            if not item.done.done():
+                item.done.set_result(stopped.get(item.run_id))

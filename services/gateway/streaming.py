@@ -1,0 +1,40 @@
+"""Installing the live half of the gateway into its aiohttp application: the Streams client,
+the per-stream fan-out, SSE options, caps and shutdown, and the stream and environment routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from services.core.config import Settings
+from services.gateway.fanout import StreamFanout
+from services.gateway.routes_env import env_routes
+from services.gateway.routes_streams import stream_routes
+from services.gateway.sse import SseOptions, SseRegistry
+from services.gateway.sse_limits import SseCaps, SseLimiter
+from services.gateway.state import FANOUT, SSE_CHANNELS, SSE_LIMITER, SSE_OPTIONS, STREAMS
+from services.gateway.streams_client import StreamsClient
+
+
+def add_streaming(app: web.Application, settings: Settings) -> None:
+    """Call before adding the other route tables: aiohttp matches routes in registration order,
+    so `/v1/runs/stats` must come before `/v1/runs/{run_id}`."""
+    streams = StreamsClient(settings.ingest_addr)
+    app[STREAMS] = streams
+    app[FANOUT] = StreamFanout(streams)
+    app[SSE_OPTIONS] = SseOptions.from_env()
+    app[SSE_CHANNELS] = SseRegistry()
+    app[SSE_LIMITER] = SseLimiter(SseCaps.from_env())
+    app.add_routes(env_routes)
+    app.add_routes(stream_routes)
+
+    async def end_sse(app: web.Application) -> None:
+        app[SSE_CHANNELS].close_all()  # long-lived responses must not hold up a graceful stop
+
+    async def close_streams(_: web.Application) -> AsyncIterator[None]:
+        yield
+        await streams.close()
+
+    app.on_shutdown.append(end_sse)
+    app.cleanup_ctx.append(close_streams)

@@ -1,0 +1,230 @@
+"""The Streams gRPC servicer: live stream subscriptions, run watches, the environment feed,
+and the read side of streams, run statistics, environments and deployed handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+
+from services.core import model, wire
+from services.core.db import Pool
+from services.core.errors import BadRequest, NotFound, PlatformError
+from services.core.grpcio import Context, platform_status, rpc_errors
+from services.core.ids import parse_uuid
+from services.core.pb import hot_common_pb2 as common_pb
+from services.core.pb import hot_streams_pb2 as pb
+from services.core.pb import hot_streams_pb2_grpc as pb_grpc
+from services.ingest import streams_store
+from services.ingest.lifecycle import REPLAY_DONE, LifecycleTracker, LiveMessage
+from services.ingest.live import LiveHub
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 1.0
+"""Safety net for lost live pings (platform-spec §5.5)."""
+POLL_SETTLE_S = 1.0
+"""The poll leaves runs that ended less than this long ago to their live terminal ping."""
+WATCH_INTERVAL_S = 0.25
+"""How often a run watch re-reads its run (platform-spec §5.4)."""
+ENV_FEED_MAX_S = 3600.0
+
+
+def stream_rpc_errors(
+    method: Callable[[Any, Any, Context], AsyncIterator[Any]],
+) -> Callable[[Any, Any, Context], AsyncIterator[Any]]:
+    """`rpc_errors` for server-streaming methods."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Any, context: Context) -> AsyncIterator[Any]:
+        try:
+            async for item in method(self, request, context):
+                yield item
+        except PlatformError as err:
+            await context.abort_with_status(platform_status(err))
+        except grpc.aio.AbortError:
+            raise
+        except Exception:
+            log.exception("unhandled error in %s", method.__name__)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+    return wrapper
+
+
+def _uuid(value: str, what: str) -> str:
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise NotFound(f"{what} not found")
+    return str(parsed)
+
+
+def _env(request: Any) -> str:
+    parsed = parse_uuid(request.env_id)
+    if parsed is None:
+        raise BadRequest("env_id must be a UUID")
+    return str(parsed)
+
+
+def message_to_proto(message: LiveMessage) -> pb.StreamMessage:
+    out = pb.StreamMessage(kind=message.kind)
+    if message.run is not None:
+        out.run.CopyFrom(wire.run_to_proto(message.run))
+    if message.data is not None:
+        d = message.data
+        out.data.CopyFrom(pb.StreamData(stream_data_id=d.stream_data_id, run_id=d.run_id, data_type=d.data_type,
+                                        payload_json=d.payload_json))
+    return out
+
+
+def stream_record_to_proto(s: streams_store.StreamRecord) -> pb.StreamRecord:
+    return pb.StreamRecord(stream_id=s.stream_id, env_id=s.env_id, created_at=wire.ts_to_proto(s.created_at),
+                           started_at=wire.ts_to_proto(s.started_at),
+                           last_activity_at=wire.ts_to_proto(s.last_activity_at), total_runs=s.total_runs,
+                           total_events=s.total_events, total_duration_ms=s.total_duration_ms)
+
+
+def _changes(run: model.Run) -> tuple[Any, ...]:
+    return (run.status, run.stop_time, wire.dumps(run.result), run.retry_attempt, run.next_retry_at)
+
+
+class StreamsServicer(pb_grpc.StreamsServicer):
+    def __init__(self, pool: Pool, hub: LiveHub) -> None:
+        self._pool = pool
+        self._hub = hub
+
+    async def _resolve(self, request: pb.SubscribeStreamRequest) -> tuple[str, str, str | None]:
+        env_id = _env(request)
+        stream_id = _uuid(request.stream_id, "Stream")
+        if not request.allow_missing:
+            await streams_store.get_stream(self._pool, env_id, stream_id)
+        project_id = None
+        if request.project:
+            project_id = await streams_store.resolve_project(self._pool, env_id, request.project)
+        return env_id, stream_id, project_id
+
+    @stream_rpc_errors
+    async def SubscribeStream(self, request: pb.SubscribeStreamRequest,
+                              context: Context) -> AsyncIterator[pb.StreamMessage]:
+        env_id, stream_id, project_id = await self._resolve(request)
+        tracker = LifecycleTracker(project_id)
+        # Subscribe first, then read PostgreSQL: a change is either in the snapshot or
+        # arrives live afterwards (the executor writes the run before it announces it).
+        async with self._hub.stream(env_id, stream_id) as live:
+            runs = await streams_store.stream_runs(self._pool, env_id, stream_id, project_id)
+            if request.skip_replay:
+                tracker.mark_seen(runs)
+            else:
+                for message in tracker.snapshot(runs):
+                    yield message_to_proto(message)
+            yield pb.StreamMessage(kind=REPLAY_DONE)
+            next_poll = time.monotonic() + POLL_INTERVAL_S
+            while True:
+                item = await live.next_item(max(0.0, next_poll - time.monotonic()))
+                if live.overflowed:
+                    log.warning("dropping a subscriber of stream %s: more than its queue limit behind", stream_id)
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "subscriber fell too far behind")
+                if isinstance(item, LiveMessage):
+                    out = tracker.live(item)
+                elif time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + POLL_INTERVAL_S
+                    runs = await streams_store.stream_runs(self._pool, env_id, stream_id, project_id)
+                    out = tracker.snapshot(runs, ended_before=datetime.now(UTC) - timedelta(seconds=POLL_SETTLE_S))
+                else:
+                    continue
+                for message in out:
+                    proto = message_to_proto(message)
+                    self._hub.count(stream_id, proto.ByteSize())
+                    yield proto
+
+    @rpc_errors
+    async def ReplayStream(self, request: pb.SubscribeStreamRequest, context: Context) -> pb.ReplayStreamResponse:
+        env_id, stream_id, project_id = await self._resolve(request)
+        runs = await streams_store.stream_runs(self._pool, env_id, stream_id, project_id)
+        messages = LifecycleTracker(project_id).snapshot(runs)
+        return pb.ReplayStreamResponse(messages=[message_to_proto(m) for m in messages])
+
+    @stream_rpc_errors
+    async def WatchRun(self, request: pb.WatchRunRequest, context: Context) -> AsyncIterator[common_pb.Run]:
+        env_id = _env(request)
+        run_id = _uuid(request.run_id, "Run")
+        last: tuple[Any, ...] | None = None
+        while True:
+            run = await streams_store.find_run(self._pool, run_id)
+            if run is None or run.env_id != env_id:
+                raise NotFound("Run not found")
+            key = _changes(run)
+            if key != last:
+                last = key
+                yield wire.run_to_proto(run)
+                if run.status.terminal:
+                    return
+            await asyncio.sleep(WATCH_INTERVAL_S)
+
+    @stream_rpc_errors
+    async def SubscribeEnv(self, request: pb.SubscribeEnvRequest, context: Context) -> AsyncIterator[pb.EnvNotice]:
+        env_id = _env(request)
+        await streams_store.get_env(self._pool, env_id)
+        deadline = time.monotonic() + ENV_FEED_MAX_S
+        async with self._hub.env(env_id) as live:
+            yield pb.EnvNotice(kind=REPLAY_DONE)
+            while time.monotonic() < deadline:
+                item = await live.next_item(POLL_INTERVAL_S)
+                if live.overflowed:
+                    log.warning("dropping an environment feed subscriber of %s: too far behind", env_id)
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "subscriber fell too far behind")
+                if isinstance(item, tuple):
+                    kind, payload = item
+                    yield pb.EnvNotice(kind=kind, payload_json=wire.dumps(payload))
+
+    @rpc_errors
+    async def ListStreams(self, request: pb.ListStreamsRequest, context: Context) -> pb.ListStreamsResponse:
+        page = await streams_store.list_streams(self._pool, _env(request), wire.page_from_proto(request.page))
+        return pb.ListStreamsResponse(streams=[stream_record_to_proto(s) for s in page.items],
+                                      page=wire.page_to_proto(page))
+
+    @rpc_errors
+    async def GetStream(self, request: pb.GetStreamRequest, context: Context) -> pb.StreamDetail:
+        env_id = _env(request)
+        stream_id = _uuid(request.stream_id, "Stream")
+        record = await streams_store.get_stream(self._pool, env_id, stream_id)
+        runs = await streams_store.stream_runs(self._pool, env_id, stream_id)
+        events = await streams_store.stream_events(self._pool, env_id, stream_id)
+        error = await streams_store.last_error(self._pool, env_id, stream_id)
+        counters = self._hub.counters.get(stream_id)
+        detail = pb.StreamDetail(stream=stream_record_to_proto(record), runs=[wire.run_to_proto(r) for r in runs],
+                                 events=[wire.event_to_proto(e) for e in events],
+                                 live_subscribers=self._hub.subscriber_count(env_id, stream_id),
+                                 messages_sent=counters.messages if counters else 0,
+                                 bytes_sent=counters.bytes if counters else 0)
+        if error is not None:
+            detail.last_error = error
+        return detail
+
+    @rpc_errors
+    async def RunStats(self, request: pb.RunStatsRequest, context: Context) -> pb.RunStatsResponse:
+        s = await streams_store.run_stats(self._pool, _env(request))
+        return pb.RunStatsResponse(total_runs=s.total_runs, running=s.running, succeeded=s.succeeded,
+                                   failed=s.failed, cancelled=s.cancelled, pending_retry=s.pending_retry)
+
+    @rpc_errors
+    async def GetEnv(self, request: pb.GetEnvRequest, context: Context) -> pb.Env:
+        e = await streams_store.get_env(self._pool, _env(request))
+        return pb.Env(env_id=e.env_id, org_id=e.org_id, name=e.name, active=e.active)
+
+    @rpc_errors
+    async def ListEventHandlers(self, request: pb.ListEventHandlersRequest,
+                                context: Context) -> pb.ListEventHandlersResponse:
+        env_id = _env(request)
+        project_id = await streams_store.resolve_project(self._pool, env_id, request.project)
+        page = await streams_store.deployed_handlers(self._pool, env_id, project_id, wire.page_from_proto(request.page))
+        return pb.ListEventHandlersResponse(
+            handlers=[common_pb.EventHandler(event_handler_id=h.event_handler_id, build_id=h.build_id,
+                                             event_type=h.event_type, ns=h.ns, var=h.var) for h in page.items],
+            page=wire.page_to_proto(page))
+

@@ -1,0 +1,128 @@
+"""A real PostgreSQL database per test (fresh schema, its own advisory locks), real NATS, and an
+in-process ingest gRPC server, so fires travel the production path: PublishEvent → event row → JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from services.core import db, messaging
+from services.core.credentials import ensure_dev_environment
+from services.core.grpcio import start_server
+from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
+from services.core.pb import hot_scheduler_pb2_grpc as scheduler_grpc
+from services.ingest.deploy import deploy_build
+from services.ingest.publisher import EventPublisher
+from services.ingest.servicer import IngestServicer
+from services.scheduler.clock import Clock, SystemClock
+from services.scheduler.ingest_sink import IngestSink
+from services.scheduler.servicer import SchedulerServicer
+
+JOBS = """
+::app::jobs ns
+
+tick
+meta {schedule: "*/2 * * * * *"}
+fn (event) {
+  event
+}
+
+morning
+meta {schedule: "every day at 9:00 am"}
+fn (event) {
+  event
+}
+"""
+
+MATH = """
+::app::math ns
+
+add
+fn (a, b) {
+  add(a, b)
+}
+"""
+
+
+@dataclass
+class Stack:
+    dsn: str
+    pool: db.Pool
+    env_id: str
+    ingest_addr: str
+    sink: IngestSink
+    token: str
+
+    async def deploy(self, files: dict[str, str], project: str = "app") -> str:
+        result = await deploy_build(self.pool, self.env_id, project, files)
+        return result.build_id
+
+    async def rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(sql, params)
+            return await cur.fetchall()
+
+    async def schedule_events(self) -> list[dict[str, Any]]:
+        return await self.rows("SELECT event_id::text, stream_id::text, event_data, event_time FROM hot.event "
+                               "WHERE event_type = 'hot:schedule' ORDER BY event_data->>'scheduled_at', event_id")
+
+    def scheduler_server(self, clock: Clock | None = None) -> SchedulerServer:
+        return SchedulerServer(self, clock or SystemClock())
+
+
+class SchedulerServer:
+    """The Scheduler gRPC servicer on a free port, with a client stub."""
+
+    def __init__(self, stack: Stack, clock: Clock) -> None:
+        self._servicer = SchedulerServicer(stack.pool, clock.now)
+        self._server: Any = None
+        self._channel: Any = None
+        self.stub: scheduler_grpc.SchedulerStub
+        self.address = ""
+
+    async def __aenter__(self) -> SchedulerServer:
+        self._server, port, _ = await start_server(
+            "127.0.0.1:0", lambda s: scheduler_grpc.add_SchedulerServicer_to_server(self._servicer, s), [])
+        self.address = f"127.0.0.1:{port}"
+        self._channel = grpc.aio.insecure_channel(self.address)
+        self.stub = scheduler_grpc.SchedulerStub(self._channel)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._channel.close()
+        await self._server.stop(grace=0)
+
+
+@pytest.fixture
+async def stack(pg_dsn: str, nats_url: str) -> AsyncIterator[Stack]:
+    name = f"sched_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    dsn = make_conninfo(pg_dsn, dbname=name)
+    await asyncio.to_thread(db.migrate, dsn)
+    env_id, token = await asyncio.to_thread(ensure_dev_environment, dsn, org_name="org", env_name="dev")
+    pool = await db.open_pool(dsn, min_size=1, max_size=12)
+    nc = await messaging.connect(nats_url, name="test-ingest")
+    js = nc.jetstream()
+    await messaging.ensure_event_stream(js)
+    servicer = IngestServicer(pool, EventPublisher(js, pool), nc)
+    server, port, _ = await start_server("127.0.0.1:0",
+                                         lambda s: ingest_grpc.add_IngestServicer_to_server(servicer, s), [])
+    sink = IngestSink(f"127.0.0.1:{port}")
+    try:
+        yield Stack(dsn, pool, env_id, f"127.0.0.1:{port}", sink, token)
+    finally:
+        await sink.close()
+        await server.stop(grace=0)
+        await nc.close()
+        await pool.close()
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
