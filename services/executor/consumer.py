@@ -16,6 +16,9 @@ from services.executor.runner import EventRunner, Interrupted
 
 log = logging.getLogger(__name__)
 
+FETCH_TIMEOUTS = (NatsTimeoutError, TimeoutError)
+"""nats-py reports an empty fetch with its own TimeoutError or, from some paths, asyncio's."""
+
 HEARTBEAT_S = messaging.ACK_WAIT_S / 3
 """Long runs tell JetStream they are still in progress, so it does not redeliver meanwhile."""
 
@@ -42,23 +45,29 @@ class EventConsumer:
                 continue
             # Wait for one message, and start it at once: a long-poll fetch of a larger batch
             # would hold an early message until the batch filled or the poll expired.
-            try:
-                self._dispatch(await sub.fetch(1, timeout=1.0))
-            except NatsTimeoutError:
-                continue
-            except Exception as exc:  # noqa: BLE001 - NATS reconnects; keep pulling
-                if stop.is_set():
-                    break
-                log.warning("fetch failed: %s", exc)
-                await asyncio.sleep(0.5)
-                continue
+            first = await self._fetch(sub, 1, 1.0, stop)
+            self._dispatch(first)
             # Then take whatever else is already waiting, up to the free slots.
-            if free > 1:
-                with contextlib.suppress(NatsTimeoutError):
-                    self._dispatch(await sub.fetch(free - 1, timeout=0.005))
+            if first and free > 1:
+                self._dispatch(await self._fetch(sub, free - 1, 0.005, stop))
         await self.shutdown()
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
+
+    @staticmethod
+    async def _fetch(sub: JetStreamContext.PullSubscription, batch: int, wait_s: float,
+                     stop: asyncio.Event) -> list[Msg]:
+        """Up to `batch` messages; [] when none came in time or the fetch failed (NATS reconnects)."""
+        try:
+            messages: list[Msg] = await sub.fetch(batch, timeout=wait_s)
+            return messages
+        except FETCH_TIMEOUTS:
+            return []
+        except Exception as exc:  # noqa: BLE001 - keep pulling; the connection heals itself
+            if not stop.is_set():
+                log.warning("fetch failed: %s", exc)
+                await asyncio.sleep(0.5)
+            return []
 
     def _dispatch(self, messages: list[Msg]) -> None:
         for msg in messages:

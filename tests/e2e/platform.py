@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,16 @@ class DevPlatform:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 code = self.proc.wait()
+        # Keep the platform's log for post-mortems (CI prints where it is on failure).
+        keep = Path(tempfile.gettempdir()) / "hot-e2e-logs"
+        keep.mkdir(exist_ok=True)
+        crashed = ""
+        if self.log_path.exists():
+            shutil.copy(self.log_path, keep / f"{self.base.name}.log")
+            crashed = self.log() if "exited with code 1;" in self.log_path.read_text(errors="replace") else ""
         shutil.rmtree(self.base, ignore_errors=True)
+        # A service that dies of an unhandled exception is a bug even when the supervisor hides it.
+        assert not crashed, f"a service crashed during the test:\n{crashed}"
         return code
 
 
