@@ -48,6 +48,7 @@ class Settings:
         run_timeout_s: default per-run timeout in seconds (`HOT_RUN_TIMEOUT`, default 300).
         executor_concurrency: runs an executor process executes at once (`HOT_EXECUTOR_CONCURRENCY`, 32).
         auth_cache_ttl_s: how long the gateway trusts a verified API key (`HOT_AUTH_CACHE_TTL`, 10 s).
+        rate_limit_rps: gateway requests per second per organisation (`HOT_RATE_LIMIT_RPS`, 0 = unlimited).
         shutdown_grace_s: on SIGTERM, how long in-flight runs may finish (`HOT_SHUTDOWN_GRACE`, 30 s).
         version: reported by `GET /status` (`HOT_VERSION`).
         git_sha: reported by `GET /status` (`HOT_GIT_SHA`).
@@ -66,6 +67,7 @@ class Settings:
     executor_concurrency: int = 32
     auth_cache_ttl_s: float = 10.0
     shutdown_grace_s: float = 30.0
+    rate_limit_rps: float = 0.0
     version: str = "0.1.0"
     git_sha: str = "unknown"
 
@@ -86,6 +88,7 @@ class Settings:
             executor_concurrency=_int("HOT_EXECUTOR_CONCURRENCY", 32),
             auth_cache_ttl_s=_float("HOT_AUTH_CACHE_TTL", 10.0),
             shutdown_grace_s=_float("HOT_SHUTDOWN_GRACE", 30.0),
+            rate_limit_rps=_float("HOT_RATE_LIMIT_RPS", 0.0),
             version=os.environ.get("HOT_VERSION", "0.1.0"),
             git_sha=os.environ.get("HOT_GIT_SHA", "unknown"),
         )

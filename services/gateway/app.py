@@ -11,6 +11,7 @@ from services.core.config import Settings
 from services.gateway import envelope
 from services.gateway.auth import TokenCache, auth_middleware
 from services.gateway.ingest_client import IngestClient
+from services.gateway.ratelimit import TokenBuckets, rate_limit_middleware
 from services.gateway.routes import routes
 from services.gateway.routes_schedules import add_schedules
 from services.gateway.state import INGEST, SETTINGS, STARTED_AT
@@ -20,7 +21,10 @@ from services.gateway.streaming import add_streaming
 def create_app(settings: Settings) -> web.Application:
     ingest = IngestClient(settings.ingest_addr)
     cache = TokenCache(ingest, settings.auth_cache_ttl_s)
-    app = web.Application(middlewares=[envelope.error_middleware, auth_middleware(cache)],
+    middlewares = [envelope.error_middleware, auth_middleware(cache)]
+    if settings.rate_limit_rps > 0:
+        middlewares.append(rate_limit_middleware(TokenBuckets(settings.rate_limit_rps)))
+    app = web.Application(middlewares=middlewares,
                           client_max_size=2 * 1024 * 1024)
     app[INGEST] = ingest
     app[SETTINGS] = settings

@@ -60,10 +60,11 @@ def page_listing(request: web.Request, items: list[Any], page: PageOf[Any]) -> w
     return listing(request, items, page.total, page.page.limit, page.page.offset)
 
 
-def error(request: web.Request, err: PlatformError, headers: dict[str, str] | None = None) -> web.Response:
-    """`{"error": {code, message, request_id}}` with the error's HTTP status."""
-    return _json({"error": {"code": err.code, "message": err.message, "request_id": request_id(request)}},
-                 err.http_status, headers)
+def error(request: web.Request, err: PlatformError, headers: dict[str, str] | None = None,
+          extra: dict[str, Any] | None = None) -> web.Response:
+    """`{"error": {code, message, request_id, …extra}}` with the error's HTTP status."""
+    body = {"code": err.code, "message": err.message, "request_id": request_id(request), **(extra or {})}
+    return _json({"error": body}, err.http_status, headers)
 
 
 @web.middleware
