@@ -26,6 +26,7 @@ from hotlang.limits import MAX_DEPTH, Limits, run_limited
 from hotlang.parser import parse_module
 from hotlang.runtime import RunContext, enter_run, leave_run
 from hotlang.source import SourceText
+from hotlang.tracing import Tracer
 from hotlang.typevalues import BUILTIN, BUILTIN_NAMES, Arrows, EnumType, type_path_of
 from hotlang.values import FunctionValue
 
@@ -79,8 +80,9 @@ class _Pending:
 class Program:
     """Loaded Hot code: namespaces, functions and the core registry. Reusable and thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, traced: bool = False) -> None:
         native_namespaces, core = core_library()
+        self.traced = traced
         self._namespaces: dict[str, Namespace] = {}
         self._tables: dict[str, dict[str, Any]] = {}
         for name, table in native_namespaces.items():
@@ -127,9 +129,18 @@ class Program:
         return value
 
     def call(
-        self, qualified: str, args: list[Any] | None = None, *, host: Host | None = None, limits: Limits | None = None
+        self,
+        qualified: str,
+        args: list[Any] | None = None,
+        *,
+        host: Host | None = None,
+        limits: Limits | None = None,
+        tracer: Tracer | None = None,
     ) -> Any:
         """Call a function with plain-JSON arguments; return its Hot value.
+
+        ``tracer`` receives a span per Hot call and non-serial flow when the
+        program was loaded with ``traced=True`` (see :mod:`hotlang.tracing`).
 
         Raises :class:`HotFailure`, :class:`HotCancelled` or another
         :class:`HotRuntimeError` when the call halts.
@@ -140,7 +151,7 @@ class Program:
         if not isinstance(fn, FunctionValue):
             raise HotRuntimeError(f"`{qualified}` is not a function")
         values = [from_json(arg) for arg in (args or [])]
-        return self.call_value(fn, values, host=host, name=qualified, limits=limits)
+        return self.call_value(fn, values, host=host, name=qualified, limits=limits, tracer=tracer)
 
     def call_value(
         self,
@@ -151,6 +162,7 @@ class Program:
         name: str = "",
         limits: Limits | None = None,
         assertion_failed: Callable[[str], None] | None = None,
+        tracer: Tracer | None = None,
     ) -> Any:
         """Call a function value with Hot-value arguments inside a fresh run context, under ``limits``.
 
@@ -160,6 +172,7 @@ class Program:
         def work() -> Any:
             context = RunContext(host=host or NullHost(), arrows=self.arrows, program=self)
             context.assertion_failed = assertion_failed
+            context.tracer = tracer
             token = enter_run(context)
             try:
                 return fn.call(args)
@@ -186,7 +199,7 @@ class Program:
     def _unit(self, source: SourceText, namespace: str) -> Unit:
         table = self._namespace(namespace).globals
         table.setdefault("ns", namespace)
-        return Unit(source, namespace, table, self._core, self._tables)
+        return Unit(source, namespace, table, self._core, self._tables, traced=self.traced)
 
     def load(self, sources: Mapping[str, str], host: Host | None = None, limits: Limits | None = None) -> None:
         """Parse, hoist and run ``sources`` (path → text) into this program."""
@@ -343,12 +356,17 @@ class Program:
             self._last_values[item.unit.file] = value
 
 
-def load_program(sources: Mapping[str, str], *, host: Host | None = None, limits: Limits | None = None) -> Program:
+def load_program(
+    sources: Mapping[str, str], *, host: Host | None = None, limits: Limits | None = None, traced: bool = False
+) -> Program:
     """Parse and load Hot files (path → source text) into a new :class:`Program`.
+
+    ``traced`` compiles span hooks so calls can be given a tracer (:mod:`hotlang.tracing`);
+    an untraced program runs the fastest code and ignores any tracer.
 
     Raises :class:`HotSyntaxError` for invalid source and :class:`HotRuntimeError`
     when top-level code halts while loading.
     """
-    program = Program()
+    program = Program(traced=traced)
     program.load(sources, host, limits)
     return program

@@ -31,6 +31,8 @@ class RunContext:
     """``::hot::ctx`` values of this run."""
     program: Any = None
     """The :class:`hotlang.program.Program` running (for reflection such as ``namespaces()``)."""
+    tracer: Any = None
+    """The run's :class:`hotlang.tracing.Tracer`, or None when the run is not traced."""
 
 
 _current: ContextVar[RunContext | None] = ContextVar("hot_run_context", default=None)

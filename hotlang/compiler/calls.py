@@ -15,6 +15,7 @@ from hotlang.compiler.context import Ctx
 from hotlang.compiler.dispatch import compile_expr, handles
 from hotlang.compiler.generated import CompiledFunction
 from hotlang.compiler.placeholders import as_lambda, lower_call_args
+from hotlang.compiler.traced import TracedFunction
 from hotlang.compiler.values import compile_ref, settle
 from hotlang.errors import Frame, HotCancelled, HotLimitExceeded, HotRuntimeError
 from hotlang.functions import Eval, Function, FunctionAlias, Native, Scope, TailCall
@@ -131,7 +132,7 @@ def _compile_plain_call(node: ast.Call, ctx: Ctx, tail: bool) -> Eval:
             args = _prepare(arg_evals, fn.lazy_positions(len(arg_evals)), scope)
             if type(fn) is Function:
                 return TailCall(fn, args)
-            if type(fn) is CompiledFunction:
+            if type(fn) is CompiledFunction or type(fn) is TracedFunction:
                 return TailCall(fn.closure, args)
             return invoke(fn, args, frame)
 

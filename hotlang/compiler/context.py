@@ -25,6 +25,8 @@ class Unit:
     globals: dict[str, Any]
     core: dict[str, Any]
     namespaces: dict[str, dict[str, Any]]
+    traced: bool = False
+    """Compile span hooks (:mod:`hotlang.tracing`) instead of generated Python."""
 
     @property
     def file(self) -> str:

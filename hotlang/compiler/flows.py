@@ -15,6 +15,7 @@ from hotlang.compiler.types import define_type
 from hotlang.compiler.values import settle
 from hotlang.errors import HotRuntimeError
 from hotlang.functions import MISSING, Eval, Scope
+from hotlang.tracing import in_branch, record_binding, traced_flow
 from hotlang.values import Tagged, Thunk, force, is_truthy
 
 
@@ -66,6 +67,15 @@ def compile_binding(node: ast.Binding, ctx: Ctx) -> Eval:
         value = lambda scope: constructor  # noqa: E731
     else:
         value = compile_expr(node.value, ctx.replace(shape=shape_of(target.type)))
+    if not target.path and ctx.unit.traced:
+
+        def traced_bind(scope: Scope) -> Any:
+            result = value(scope)
+            scope.vars[name] = result
+            record_binding(name, result)
+            return result
+
+        return traced_bind
     if not target.path:
 
         def bind(scope: Scope) -> Any:
@@ -133,6 +143,8 @@ def compile_cond(node: ast.Cond, ctx: Ctx, tail: bool) -> Eval:
         test = None if arm.test is None else _truthy_test(compile_expr(arm.test, ctx))
         result = compile_expr(arm.result, ctx, tail and not node.collect_all and shape is None)
         label = arm.label or f"cond_branch_{position}"
+        if ctx.unit.traced:
+            result = in_branch(label, result, collect_all=node.collect_all)
         arms.append((test, result, binds_directly(arm.result), label))
 
     if node.collect_all:
@@ -144,7 +156,7 @@ def compile_cond(node: ast.Cond, ctx: Ctx, tail: bool) -> Eval:
                     out.append((label, result(Scope({}, scope) if own_scope else scope)))
             return collected(out, shape)
 
-        return cond_all
+        return traced_flow("cond-all", cond_all) if ctx.unit.traced else cond_all
 
     def cond(scope: Scope) -> Any:
         for test, result, own_scope, label in arms:
@@ -152,4 +164,4 @@ def compile_cond(node: ast.Cond, ctx: Ctx, tail: bool) -> Eval:
                 return single(label, result(Scope({}, scope) if own_scope else scope), shape)
         return None
 
-    return cond
+    return traced_flow("cond", cond) if ctx.unit.traced else cond

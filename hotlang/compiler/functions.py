@@ -121,6 +121,12 @@ def top_level_function(node: ast.FnExpr, ctx: Ctx, name: str) -> FunctionValue:
 
     qualified = f"{ctx.unit.namespace}/{name}"
     closure = Function(qualified, compile_clauses(node, ctx, name, qualified, local=False), None)
+    if ctx.unit.traced:
+        from hotlang.compiler.traced import TracedFunction
+
+        return TracedFunction(
+            closure, namespace=ctx.unit.namespace, file=ctx.unit.file, line=node.line, column=node.column
+        )
     if len(node.clauses) == 1:
         clause = node.clauses[0]
         if (

@@ -15,6 +15,7 @@ from hotlang.errors import HotRuntimeError
 from hotlang.functions import Eval, Scope
 from hotlang.limits import run_concurrently
 from hotlang.runtime import consume
+from hotlang.tracing import in_branch, traced_flow
 from hotlang.typevalues import ANY_PATH, BUILTIN, BUILTIN_NAMES, path_matches, type_path_of, value_type_path
 from hotlang.values import RESULT_ERR, RESULT_OK, Tagged, Thunk, force
 
@@ -116,6 +117,8 @@ def compile_match(node: ast.Match, ctx: Ctx, tail: bool) -> Eval:
             arm_names.add(subject_name)
         arm_ctx = inner.replace(local_names=inner.local_names | arm_names | bound_names(arm.result))
         result = compile_expr(arm.result, arm_ctx, tail and not node.collect_all and shape is None)
+        if ctx.unit.traced:
+            result = in_branch(key or f"match_branch_{position}", result, collect_all=node.collect_all)
         arms.append(_Arm(tests, arm.binding, result, key or f"match_branch_{position}", True))
 
     def resolved_paths(scope: Scope) -> list[list[tuple[str, Any, bool]]]:
@@ -167,6 +170,8 @@ def compile_match(node: ast.Match, ctx: Ctx, tail: bool) -> Eval:
             return None
         return collected(matched, shape)
 
+    if ctx.unit.traced:
+        return traced_flow("match-all" if node.collect_all else "match", run)
     return run
 
 
@@ -218,7 +223,7 @@ def compile_parallel(node: ast.Parallel, ctx: Ctx, tail: bool) -> Eval:
         results = [(name, values[index]) for index, (name, _step) in enumerate(steps) if name is not None]
         return collected(results, shape)
 
-    return run
+    return traced_flow("parallel", run) if ctx.unit.traced else run
 
 
 def _bound(step: Eval, scope: Scope) -> Callable[[], Any]:
