@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,18 +125,7 @@ class RunWriter:
             [r.event_id for r in runs], [item.event_handler_id for item in batch], [r.fn_name for r in runs],
             [r.retry_attempt for r in runs], [r.origin_run_id for r in runs],
         )
-        try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(_START_SQL, columns)
-                started = {row["run_id"]: row["start_time"] for row in await cur.fetchall()}
-        except Exception as exc:  # noqa: BLE001 - every waiter of the batch gets the error
-            for item in batch:
-                if not item.done.done():
-                    item.done.set_exception(exc)
-            return
-        for item in batch:
-            if not item.done.done():
-                item.done.set_result(started[item.run.run_id])
+        await self._write(_START_SQL, columns, batch, [r.run_id for r in runs], "start_time")
 
     async def _write_finishes(self, batch: list[_Finish]) -> None:
         columns = (
@@ -143,15 +133,21 @@ class RunWriter:
             [Jsonb(item.result) if item.result is not None else None for item in batch],
             [item.retry_delay_ms / 1000 if item.retry_delay_ms is not None else None for item in batch],
         )
+        await self._write(_FINISH_SQL, columns, batch, [item.run_id for item in batch], "stop_time")
+
+    async def _write(self, sql: str, columns: tuple[list[Any], ...], batch: Sequence[_Start | _Finish],
+                     run_ids: list[str], column: str) -> None:
+        """Run one batch statement and settle every waiter: its row's `column`, None when the
+        statement returned no row for it (the guard refused), or the statement's error."""
         try:
             async with self._pool.connection() as conn:
-                cur = await conn.execute(_FINISH_SQL, columns)
-                stopped = {row["run_id"]: row["stop_time"] for row in await cur.fetchall()}
+                cur = await conn.execute(sql, columns)
+                written = {row["run_id"]: row[column] for row in await cur.fetchall()}
         except Exception as exc:  # noqa: BLE001 - every waiter of the batch gets the error
             for item in batch:
                 if not item.done.done():
                     item.done.set_exception(exc)
             return
-        for item in batch:
+        for item, run_id in zip(batch, run_ids, strict=True):
             if not item.done.done():
-                item.done.set_result(stopped.get(item.run_id))
+                item.done.set_result(written.get(run_id))  # type: ignore[arg-type]
