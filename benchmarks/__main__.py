@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import language_bench, platform_bench, scheduler_bench, streams_bench
+from benchmarks import language_bench, platform_bench, scheduler_bench, streams_bench, traces_bench
 from benchmarks.table import Row, print_table
 
 
@@ -17,6 +17,7 @@ def main() -> None:
     rows += platform_bench.run(events=args.events)
     rows += streams_bench.run()
     rows += scheduler_bench.run()
+    rows += traces_bench.run()
     print_table(rows)
 
 

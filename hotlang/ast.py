@@ -180,11 +180,16 @@ class Param(Node):
 
 @dataclass(frozen=True)
 class Lambda(Node):
-    """``(params) { body }``: captures its free variables by value when created."""
+    """``(params) { body }``: captures its free variables by value when created.
+
+    ``flow`` is ``"serial"``, or for a flow-based lambda (``cond (x) {…}``)
+    the flow of its single-statement body, which an ``All<…>`` return type reshapes.
+    """
 
     params: tuple[Param, ...]
     returns: TypeExpr | None
     body: Block
+    flow: str = "serial"
 
 
 @dataclass(frozen=True)

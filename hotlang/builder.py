@@ -49,6 +49,11 @@ def _split_returns(children: list[Any]) -> tuple[ast.TypeExpr | None, list[Any]]
     return returns, rest
 
 
+def _single(expr: Any) -> ast.Block:
+    """A block holding one expression statement (the body of a flow-based lambda)."""
+    return ast.Block(expr.line, expr.column, (ast.ExprStatement(expr.line, expr.column, expr),))
+
+
 def _const_value(token: Token) -> Any:
     kind = token.type
     if kind == "INT":
@@ -198,10 +203,20 @@ class AstBuilder(Transformer[Token, Any]):
         return ast.Block(*_pos(meta), children[-1])
 
     def lambda_expr(self, meta: Any, children: list[Any]) -> ast.Lambda:
-        returns, rest = _split_returns(children)
+        returns, rest = _split_returns([c for c in children if not isinstance(c, Token)])
         params, statements = rest
         line, column = _pos(meta)
         return ast.Lambda(line, column, params, returns, ast.Block(line, column, statements))
+
+    def lambda_cond(self, meta: Any, children: list[Any]) -> ast.Lambda:
+        """``cond (x) {arms}`` / ``cond-all (x) {arms}``: a lambda whose body is one cond flow."""
+        clause = self.clause_cond(meta, children)
+        return ast.Lambda(clause.line, clause.column, clause.params, clause.returns, _single(clause.body), clause.flow)
+
+    def lambda_parallel(self, meta: Any, children: list[Any]) -> ast.Lambda:
+        """``parallel (x) {…}``: a lambda whose body is one parallel flow."""
+        clause = self.clause_parallel(meta, children)
+        return ast.Lambda(clause.line, clause.column, clause.params, clause.returns, _single(clause.body), clause.flow)
 
     # -- functions ------------------------------------------------------------------
 

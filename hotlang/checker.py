@@ -37,10 +37,14 @@ def check_sources(sources: Mapping[str, str]) -> list[HotSyntaxError]:
     core_names = set(core)
     for source, module in modules:
         namespace = default_namespace(source.file)
+        hidden = 0
         for statement in module.statements:
             if isinstance(statement, ast.NamespaceDecl):
                 namespace = statement.path
             table = tables.setdefault(namespace, {"ns"})
+            if isinstance(statement, ast.ExprStatement):
+                table.add(f"$var_{hidden}")  # spec §2.1: hidden names of top-level expression statements
+                hidden += 1
             if isinstance(statement, ast.Binding) and not statement.target.path:
                 table.add(statement.target.name)
                 if is_core_meta(statement.meta):

@@ -25,7 +25,7 @@ from typing import Any
 
 from hotlang.display import to_str
 from hotlang.errors import HotRuntimeError
-from hotlang.values import FunctionValue, HotIter, Tagged, Thunk
+from hotlang.values import FunctionValue, HotIter, Tagged, Thunk, hot_key
 
 
 def to_json(value: Any) -> Any:
@@ -89,7 +89,9 @@ def _encodable(value: Any, decimals: list[Decimal]) -> Any:
     if kind is list:
         return [_encodable(item, decimals) for item in value]
     if kind is dict:
-        return {key if type(key) is str else to_str(key): _encodable(item, decimals) for key, item in value.items()}
+        return {
+            key if type(key) is str else to_str(hot_key(key)): _encodable(item, decimals) for key, item in value.items()
+        }
     if kind is Tagged:
         if not value.has_payload:
             return {"$type": value.type_path}
@@ -114,7 +116,7 @@ def _write(value: Any, out: list[str]) -> None:
         for index, (key, item) in enumerate(value.items()):
             if index:
                 out.append(",")
-            out.append(json.dumps(key if type(key) is str else to_str(key), ensure_ascii=False))
+            out.append(json.dumps(key if type(key) is str else to_str(hot_key(key)), ensure_ascii=False))
             out.append(":")
             _write(item, out)
         out.append("}")

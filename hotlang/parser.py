@@ -105,6 +105,10 @@ def parse_module(text: str, file: str = "<input>") -> ast.Module:
         return cached
     try:
         module = _Parse(SourceText(file, text)).module()
+        if "%" in text:
+            from hotlang.compiler.placeholders import lower_module  # local import: the compiler imports the parser
+
+            module = lower_module(module)
     except HotSyntaxError:
         raise
     except (LarkError, RecursionError) as error:

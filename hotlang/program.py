@@ -91,6 +91,8 @@ class Program:
         self._functions: list[FunctionInfo] = []
         self._file_namespaces: dict[str, list[str]] = {}
         self._last_values: dict[str, Any] = {}
+        self._hidden_counts: dict[str, int] = {}
+        """Per file: how many top-level expression statements got a hidden ``$var_N`` name (spec §2.1)."""
         self.arrows = Arrows()
         self._pending_arrows: list[tuple[Unit, dict[str, str], ast.ArrowDecl]] = []
 
@@ -354,6 +356,9 @@ class Program:
             raise
         if isinstance(statement, ast.ExprStatement):
             self._last_values[item.unit.file] = value
+            hidden = self._hidden_counts.get(item.unit.file, 0)
+            self._hidden_counts[item.unit.file] = hidden + 1
+            item.unit.globals.setdefault(f"$var_{hidden}", value)
 
 
 def load_program(

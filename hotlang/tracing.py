@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, Protocol
 
@@ -44,27 +44,77 @@ class Span(Protocol):
 class Tracer(Protocol):
     """Creates spans for one run; ``parent`` None means "the run itself"."""
 
-    def start_span(self, name: str, parent: Span | None, attributes: Mapping[str, str | int | bool]) -> Span:
-        """Open a child span of ``parent`` (or of the run when None)."""
+    def start_span(self, name: str, parent: Span | None, attributes: Mapping[str, str | int | bool]) -> Span | None:
+        """Open a child span of ``parent`` (or of the run when None); None when over the run's span budget."""
 
 
 _current: ContextVar[tuple[Span | None, int]] = ContextVar("hot_trace_span", default=(None, 0))
 
 
+class _Full(Exception):
+    """The cap is reached: stop walking the value."""
+
+
 def value_text(value: Any, cap: int = VALUE_CAP) -> str:
-    """``value`` as JSON text of at most ``cap`` characters (plus the :data:`TRUNCATED` marker)."""
+    """``value`` as JSON text of at most ``cap`` characters (plus the :data:`TRUNCATED` marker).
+
+    Containers are walked only until the cap is reached, so recording a large argument on
+    every call costs in proportion to the cap, not to the value.
+    """
+    parts: list[str] = []
+    size = 0
+
+    def emit(text: str) -> None:
+        nonlocal size
+        parts.append(text)
+        size += len(text)
+        if size > cap:
+            raise _Full
+
+    def walk(item: Any) -> None:
+        kind = type(item)
+        if kind is list:
+            emit("[")
+            for index, element in enumerate(item):
+                if index:
+                    emit(", ")
+                walk(element)
+            emit("]")
+        elif kind is dict:
+            emit("{")
+            for index, (key, element) in enumerate(item.items()):
+                if index:
+                    emit(", ")
+                emit(json.dumps(key if type(key) is str else _display(key), ensure_ascii=False) + ": ")
+                walk(element)
+            emit("}")
+        elif kind is str:
+            emit(json.dumps(item[: cap + 1], ensure_ascii=False))
+        else:
+            emit(_leaf(item))
+
+    with suppress(_Full):
+        walk(value)
+    text = "".join(parts)
+    return text if len(text) <= cap else text[:cap] + TRUNCATED
+
+
+def _display(value: Any) -> str:
+    from hotlang.display import to_str
+
+    try:
+        return to_str(value)
+    except Exception:  # noqa: BLE001 - a value that cannot display itself is named by its type
+        return f"<{type(value).__name__}>"
+
+
+def _leaf(value: Any) -> str:
     from hotlang.json_codec import to_json
 
     try:
-        text = json.dumps(to_json(value), ensure_ascii=False, default=str)
+        return json.dumps(to_json(value), ensure_ascii=False, default=str)
     except Exception:  # noqa: BLE001 - functions, thunks, iterators: record their display form
-        from hotlang.display import to_str
-
-        try:
-            text = to_str(value)
-        except Exception:  # noqa: BLE001
-            text = f"<{type(value).__name__}>"
-    return text if len(text) <= cap else text[:cap] + TRUNCATED
+        return json.dumps(_display(value), ensure_ascii=False)
 
 
 def _stack_text(error: BaseException) -> str:
@@ -92,8 +142,10 @@ def traced_call(
     """Run ``call`` (a Hot function call) inside a span named ``name``."""
     parent, depth = _current.get()
     attributes["hot.call_depth"] = depth + 1
-    attributes["hot.args"] = value_text(args)
     span = tracer.start_span(name, parent, attributes)
+    if span is None:
+        return call()
+    span.set_attribute("hot.args", value_text(args))
     token = _current.set((span, depth + 1))
     try:
         result = call()
@@ -109,12 +161,15 @@ def traced_call(
 
 
 @contextmanager
-def flow_span(tracer: Tracer, flow_type: str, attributes: Mapping[str, str | int | bool]) -> Iterator[Span]:
+def flow_span(tracer: Tracer, flow_type: str, attributes: Mapping[str, str | int | bool]) -> Iterator[Span | None]:
     """A span for an inline non-serial flow (``<cond>``, ``<match>``, ``<parallel>``, a branch)."""
     parent, depth = _current.get()
     span = tracer.start_span(
         f"<{flow_type}>", parent, {"hot.flow.type": flow_type, "hot.flow.inline": True, **attributes}
     )
+    if span is None:
+        yield None
+        return
     token = _current.set((span, depth))
     try:
         yield span
@@ -159,3 +214,15 @@ def in_branch(label: str, evaluate: Callable[[Any], Any], *, collect_all: bool) 
         return evaluate(scope)
 
     return run
+
+
+def current_span() -> Span | None:
+    """The innermost span of the running Hot code (None outside a traced call)."""
+    return _current.get()[0]
+
+
+def record_event(name: str, attributes: Mapping[str, str | int | bool]) -> None:
+    """A point event on the current span, for hosts (``hot.stream.data``); no-op when untraced."""
+    span = _current.get()[0]
+    if span is not None:
+        span.add_event(name, attributes)

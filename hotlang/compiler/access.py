@@ -7,7 +7,7 @@ from typing import Any
 from hotlang.errors import HotRuntimeError
 from hotlang.runtime import current_run, err_message
 from hotlang.typevalues import EnumType
-from hotlang.values import Tagged, Thunk, force
+from hotlang.values import Tagged, Thunk, force, map_key
 
 
 def read_field(value: Any, name: Any) -> Any:
@@ -36,7 +36,9 @@ def read_index(value: Any, key: Any) -> Any:
             return value[key]
         return None
     if kind is dict:
-        return value.get(key) if type(key) is not list and type(key) is not dict else None
+        if type(key) is str:
+            return value.get(key)
+        return value.get(map_key(key)) if type(key) is not list and type(key) is not dict else None
     if kind is Tagged or kind is Thunk:
         return read_index(_unwrap(value), key)
     return None

@@ -144,6 +144,14 @@ def compile_anonymous_fn(node: ast.FnExpr, ctx: Ctx, tail: bool) -> Eval:
     return compile_function(node, ctx, "<fn>", local=True)
 
 
+def _lambda_body(node: ast.Lambda, ctx: Ctx) -> Eval:
+    if node.flow == "serial":
+        return compile_expr(node.body, ctx)
+    flow = node.body.statements[0]
+    assert isinstance(flow, ast.ExprStatement)
+    return compile_expr(flow.expr, ctx.replace(shape=shape_of(node.returns)), tail=True)
+
+
 @handles(ast.Lambda)
 def compile_lambda(node: ast.Lambda, ctx: Ctx, tail: bool) -> Eval:
     params = node.params
@@ -161,7 +169,7 @@ def compile_lambda(node: ast.Lambda, ctx: Ctx, tail: bool) -> Eval:
         rest=bool(params) and params[-1].rest,
         lazy=frozenset(i for i, param in enumerate(params) if param.lazy),
         checks=[type_check(param.type) for param in params],
-        body=compile_expr(node.body, body_ctx),
+        body=_lambda_body(node, body_ctx),
     )
     clauses = (clause,)
     display = f"{ctx.function_name} <lambda>"

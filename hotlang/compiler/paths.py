@@ -8,7 +8,7 @@ from typing import Any
 from hotlang.display import to_str
 from hotlang.errors import HotRuntimeError
 from hotlang.runtime import err_message
-from hotlang.values import Tagged, Thunk, force, type_name
+from hotlang.values import Tagged, Thunk, force, map_key, type_name
 
 Step = tuple[str, Any]
 """``("key", str)``, ``("index", int)`` or ``("append", None)``; ``var`` steps are resolved first."""
@@ -41,6 +41,7 @@ def assoc_path(root: Any, steps: Sequence[Step], value: Any) -> Any:
             items.extend([None] * (key + 1 - len(items)))
         items[key] = assoc_path(items[key], rest, value)
         return items
+    key = map_key(key)
     if root is None:
         return {key: assoc_path(None, rest, value)}
     if type(root) is not dict:

@@ -109,3 +109,105 @@ def lower_call_args(node: ast.Call) -> ast.Call:
         for position, arg in enumerate(node.args)
     )
     return dataclasses.replace(node, args=args)
+
+
+def _mentions_fn(annotation: Any) -> bool:
+    """True if a declared parameter type contains ``Fn`` (``Fn``, ``Fn?``, ``Fn | Str``, ``Vec<Fn>``…)."""
+    if isinstance(annotation, ast.TypeName):
+        return annotation.name.rpartition("/")[2] == "Fn" or any(_mentions_fn(arg) for arg in annotation.args)
+    if isinstance(annotation, ast.TypeNullable):
+        return _mentions_fn(annotation.inner)
+    if isinstance(annotation, ast.TypeUnion):
+        return any(_mentions_fn(option) for option in annotation.options)
+    return False
+
+
+def _user_fn_slots(node: Any, out: dict[str, frozenset[int]]) -> None:
+    """Collect ``name fn (f: Fn, …)`` definitions anywhere in ``node``: name → Fn-typed positions."""
+    if isinstance(node, ast.Binding) and not node.target.path and isinstance(node.value, ast.FnExpr):
+        slots = {
+            position
+            for clause in node.value.clauses
+            for position, param in enumerate(clause.params)
+            if not param.rest and _mentions_fn(param.type)
+        }
+        out[node.target.name] = frozenset(slots)
+    for child in _children(node):
+        _user_fn_slots(child, out)
+
+
+def _callee_name(callee: Any) -> str:
+    if isinstance(callee, ast.Ref):
+        return callee.name
+    if isinstance(callee, ast.QualifiedRef):
+        return callee.name.rpartition("/")[2]
+    return ""
+
+
+def _bound_args(call: ast.Call, slots: frozenset[int], shift: int) -> ast.Call:
+    """Mark the arguments in ``slots`` that hold placeholders with a ``%(…)`` boundary."""
+    changed = False
+    args: list[Any] = []
+    for position, arg in enumerate(call.args):
+        if position + shift in slots and not isinstance(arg, ast.Spread) and has_placeholder(arg):
+            arg = ast.PlaceholderBoundary(arg.line, arg.column, arg)
+            changed = True
+        args.append(arg)
+    return dataclasses.replace(call, args=tuple(args)) if changed else call
+
+
+def _lower(node: Any, user: dict[str, frozenset[int]]) -> Any:
+    """Bottom-up: each placeholder finds the nearest enclosing call argument in a Fn slot."""
+    if not isinstance(node, ast.Node) or isinstance(node, ast.Placeholder):
+        return node
+    changes: dict[str, Any] = {}
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        if isinstance(value, ast.Node):
+            lowered = _lower(value, user)
+            if lowered is not value:
+                changes[field.name] = lowered
+        elif isinstance(value, tuple) and any(isinstance(item, ast.Node) for item in value):
+            items = tuple(_lower(item, user) for item in value)
+            if any(new is not old for new, old in zip(items, value, strict=True)):
+                changes[field.name] = items
+    if changes:
+        node = dataclasses.replace(node, **changes)
+    if isinstance(node, ast.Call):
+        name = _callee_name(node.callee)
+        slots = user.get(name, FN_SLOTS.get(name))
+        if slots:
+            node = _bound_args(node, slots, 0)
+    elif isinstance(node, ast.Pipe):
+        stages = list(node.stages)
+        for index, stage in enumerate(stages[1:], start=1):
+            if isinstance(stage, ast.Call):
+                name = _callee_name(stage.callee)
+                slots = user.get(name, FN_SLOTS.get(name))
+                if slots:
+                    stages[index] = _bound_args(stage, slots, 1)
+        if any(new is not old for new, old in zip(stages, node.stages, strict=True)):
+            node = dataclasses.replace(node, stages=tuple(stages))
+    return node
+
+
+def lower_module(module: ast.Module) -> ast.Module:
+    """Give every ``%`` its lambda boundary, using the Fn-typed parameters of the file's own functions.
+
+    Spec §3.4: the expression holding ``%`` becomes a lambda at the nearest
+    enclosing call argument whose declared parameter type contains ``Fn``;
+    core functions with function parameters are listed in :data:`FN_SLOTS`.
+    """
+    if not _any_placeholder(module):
+        return module
+    user: dict[str, frozenset[int]] = {}
+    _user_fn_slots(module, user)
+    lowered = _lower(module, user)
+    assert isinstance(lowered, ast.Module)
+    return lowered
+
+
+def _any_placeholder(node: Any) -> bool:
+    if isinstance(node, ast.Placeholder):
+        return True
+    return any(_any_placeholder(child) for child in _children(node))

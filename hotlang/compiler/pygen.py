@@ -355,7 +355,7 @@ class Generator:
 
     def lambda_expr(self, node: ast.Lambda, g: _FnGen) -> tuple[str, str]:
         params = [param.name for param in node.params]
-        if any(param.lazy or param.rest for param in node.params):
+        if node.flow != "serial" or any(param.lazy or param.rest for param in node.params):
             return self.escape(node, g)
         captured = sorted((referenced_names(node.body) - set(params)) & g.locals)
         if any(name not in g.bound for name in captured):

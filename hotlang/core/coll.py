@@ -13,7 +13,7 @@ from hotlang.errors import HotRuntimeError
 from hotlang.functions import call_value
 from hotlang.limits import check_size
 from hotlang.runtime import consume, halt_on_err
-from hotlang.values import FunctionValue, HotIter, Tagged, Thunk, force, is_truthy, type_name
+from hotlang.values import FunctionValue, HotIter, Tagged, Thunk, force, is_truthy, map_key, map_pairs, type_name
 
 lib = Library("::hot::coll")
 
@@ -73,7 +73,7 @@ def map_(collection: Any, fn: Any, on_err: Any = None) -> list[Any]:
     preserve = _preserve(on_err)
     if type(collection) is dict:
         finish = _keep if preserve else halt_on_err
-        return [finish(call_value(fn, [key, value])) for key, value in collection.items()]
+        return [finish(call_value(fn, pair)) for pair in map_pairs(collection)]
     items = _items("map", collection)
     direct = fn.direct(1) if isinstance(fn, FunctionValue) else None
     if direct is not None and _SLOW.isdisjoint(map(type, items)):
@@ -89,9 +89,7 @@ def map_(collection: Any, fn: Any, on_err: Any = None) -> list[Any]:
 @lib.native("filter", 2)
 def filter_(collection: Any, predicate: Any) -> list[Any]:
     if type(collection) is dict:
-        return [
-            [key, value] for key, value in collection.items() if is_truthy(consume(call_value(predicate, [key, value])))
-        ]
+        return [pair for pair in map_pairs(collection) if is_truthy(consume(call_value(predicate, list(pair))))]
     items = _items("filter", collection)
     direct = predicate.direct(1) if isinstance(predicate, FunctionValue) else None
     if direct is not None and _SLOW.isdisjoint(map(type, items)):
@@ -107,20 +105,14 @@ def filter_(collection: Any, predicate: Any) -> list[Any]:
 @lib.native("remove", 2)
 def remove(collection: Any, predicate: Any) -> list[Any]:
     if type(collection) is dict:
-        return [
-            [key, value]
-            for key, value in collection.items()
-            if not is_truthy(consume(call_value(predicate, [key, value])))
-        ]
+        return [pair for pair in map_pairs(collection) if not is_truthy(consume(call_value(predicate, list(pair))))]
     return [item for item in _items("remove", collection) if not is_truthy(consume(call_value(predicate, [item])))]
 
 
 @lib.native("reduce", 3)
 def reduce(collection: Any, fn: Any, initial: Any) -> Any:
     accumulator = initial
-    items: Iterable[Any] = (
-        [[k, v] for k, v in collection.items()] if type(collection) is dict else _items("reduce", collection)
-    )
+    items: Iterable[Any] = map_pairs(collection) if type(collection) is dict else _items("reduce", collection)
     direct = fn.direct(2) if isinstance(fn, FunctionValue) else None
     if direct is not None and type(accumulator) not in _SLOW and _SLOW.isdisjoint(map(type, items)):
         for item in items:
@@ -142,8 +134,8 @@ def reduce(collection: Any, fn: Any, initial: Any) -> Any:
 @lib.native("for-each", 2)
 def for_each(collection: Any, fn: Any) -> None:
     if type(collection) is dict:
-        for key, value in collection.items():
-            consume(call_value(fn, [key, value]))
+        for pair in map_pairs(collection):
+            consume(call_value(fn, pair))
         return None
     for item in _items("for-each", collection):
         consume(call_value(fn, [item]))
@@ -183,7 +175,7 @@ def lookup(collection: Any, key: Any) -> Any:
     """``coll[key]`` read, null-safe: Map by key, Vec/Str/Bytes by Int index."""
     kind = type(collection)
     if kind is dict:
-        return collection.get(key)
+        return collection.get(key if type(key) is str else map_key(key))
     if kind in (list, str, bytes):
         if type(key) is int and 0 <= key < len(collection):
             return collection[key]
@@ -196,7 +188,7 @@ def lookup(collection: Any, key: Any) -> Any:
 @lib.native("get", 2, 3)
 def get(collection: Any, key: Any, default: Any = None) -> Any:
     if type(collection) is dict:
-        return collection.get(key, default)
+        return collection.get(key if type(key) is str else map_key(key), default)
     value = lookup(collection, key)
     return default if value is None else value
 
@@ -249,7 +241,7 @@ def is_empty(collection: Any) -> bool:
 @lib.native("keys", 1)
 def keys(collection: Any) -> list[Any]:
     if type(collection) is dict:
-        return list(collection.keys())
+        return [pair[0] for pair in map_pairs(collection)]
     if type(collection) is list:
         return list(range(len(collection)))
     raise HotRuntimeError(f"keys expects a Map or Vec, got {type_name(collection)}")
@@ -300,7 +292,7 @@ def sort(collection: Any) -> list[Any]:
 @lib.native("assoc", 3)
 def assoc(collection: Any, key: Any, value: Any) -> Any:
     if collection is None or type(collection) is dict:
-        return {**(collection or {}), key: value}
+        return {**(collection or {}), map_key(key): value}
     if type(collection) is list and type(key) is int:
         out = list(collection)
         out.extend([None] * (key + 1 - len(out)))

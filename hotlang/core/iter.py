@@ -7,7 +7,7 @@ from typing import Any
 from hotlang.core.checks import expect_int
 from hotlang.core.registry import Library
 from hotlang.errors import HotRuntimeError
-from hotlang.values import HotIter, type_name
+from hotlang.values import HotIter, map_pairs, type_name
 
 lib = Library("::hot::iter")
 
@@ -20,7 +20,7 @@ def iter_(collection: Any) -> HotIter:
     if kind is list or kind is str:
         return HotIter(iter(list(collection)))
     if kind is dict:
-        return HotIter(iter([[key, value] for key, value in collection.items()]))
+        return HotIter(iter(map_pairs(collection)))
     if collection is None:
         return HotIter(iter(()))
     raise HotRuntimeError(f"Iter expects a Vec, Map or Str, got {type_name(collection)}")

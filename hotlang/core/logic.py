@@ -13,7 +13,7 @@ from typing import Any
 from hotlang.core.registry import Library
 from hotlang.equality import compare, hot_eq
 from hotlang.runtime import consume, force_suppressed
-from hotlang.values import force, is_truthy
+from hotlang.values import force, is_truthy, map_key
 
 cmp = Library("::hot::cmp")
 boolean = Library("::hot::bool")
@@ -61,7 +61,7 @@ def in_(value: Any, collection: Any) -> bool:
     if type(collection) is list:
         return any(hot_eq(value, item) for item in collection)
     if type(collection) is dict:
-        return value in collection
+        return map_key(value) in collection
     if type(collection) is str and type(value) is str:
         return value in collection
     return False

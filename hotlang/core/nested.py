@@ -13,7 +13,7 @@ from hotlang.core.transform import _consumed
 from hotlang.equality import hot_eq
 from hotlang.errors import HotRuntimeError
 from hotlang.functions import call_value
-from hotlang.values import type_name
+from hotlang.values import hot_key, map_key, type_name
 
 coll = Library("::hot::coll")
 maps = Library("::hot::map")
@@ -66,7 +66,8 @@ def _map_arg(fn: str, value: Any) -> dict[Any, Any]:
 
 @maps.native("map-keys", 2)
 def map_keys(collection: Any, fn: Any) -> dict[Any, Any]:
-    return {_consumed(call_value(fn, [key])): value for key, value in _map_arg("map-keys", collection).items()}
+    items = _map_arg("map-keys", collection).items()
+    return {map_key(_consumed(call_value(fn, [hot_key(key)]))): value for key, value in items}
 
 
 @maps.native("map-vals", 2)
@@ -77,7 +78,7 @@ def map_vals(collection: Any, fn: Any) -> dict[Any, Any]:
 @maps.native("filter-keys", 2)
 def filter_keys(collection: Any, fn: Any) -> dict[Any, Any]:
     items = _map_arg("filter-keys", collection).items()
-    return {key: value for key, value in items if _truthy_result(call_value(fn, [key]))}
+    return {key: value for key, value in items if _truthy_result(call_value(fn, [hot_key(key)]))}
 
 
 @maps.native("filter-vals", 2)
@@ -126,7 +127,7 @@ def postwalk_replace(replacements: Any, value: Any) -> Any:
     def replace(node: Any) -> Any:
         rebuilt = _walk_children(node, replace)
         for key, target in table.items():
-            if hot_eq(rebuilt, key):
+            if hot_eq(rebuilt, hot_key(key)):
                 return target
         return rebuilt
 

@@ -10,7 +10,7 @@ from hotlang.display import to_str
 from hotlang.equality import hot_eq
 from hotlang.errors import HotRuntimeError
 from hotlang.limits import check_size
-from hotlang.values import type_name
+from hotlang.values import map_key, type_name
 
 lib = Library("::hot::str")
 
@@ -32,7 +32,7 @@ def contains(haystack: Any, needle: Any) -> bool:
     if type(haystack) is list:
         return any(hot_eq(item, needle) for item in haystack)
     if type(haystack) is dict:
-        return needle in haystack
+        return map_key(needle) in haystack
     if haystack is None:
         return False
     raise HotRuntimeError(f"contains expects a Str, Vec or Map, got {type_name(haystack)}")

@@ -19,7 +19,7 @@ from hotlang.errors import HotRuntimeError
 from hotlang.functions import call_value
 from hotlang.limits import check_size, run_concurrently
 from hotlang.runtime import halt_on_err
-from hotlang.values import Tagged, Thunk, type_name
+from hotlang.values import Tagged, Thunk, hot_key, map_key, map_pairs, type_name
 
 lib = Library("::hot::coll")
 
@@ -33,7 +33,7 @@ def _consumed(value: Any) -> Any:
 
 def _pairs(collection: Any, fn: str) -> Iterable[Any]:
     if type(collection) is dict:
-        return [[key, value] for key, value in collection.items()]
+        return map_pairs(collection)
     return _items(fn, collection)
 
 
@@ -174,19 +174,19 @@ def interpose(separator: Any, collection: Any) -> list[Any]:
 
 @lib.native("zipmap", 2)
 def zipmap(keys: Any, values: Any) -> dict[Any, Any]:
-    return dict(zip(_items("zipmap", keys), _items("zipmap", values), strict=False))
+    return {map_key(key): value for key, value in zip(_items("zipmap", keys), _items("zipmap", values), strict=False)}
 
 
 @lib.native("index-by", 2)
 def index_by(collection: Any, fn: Any) -> dict[Any, Any]:
-    return {_consumed(call_value(fn, [item])): item for item in _pairs(collection, "index-by")}
+    return {map_key(_consumed(call_value(fn, [item]))): item for item in _pairs(collection, "index-by")}
 
 
 @lib.native("group-by", 2)
 def group_by(collection: Any, fn: Any) -> dict[Any, Any]:
     out: dict[Any, list[Any]] = {}
     for item in _pairs(collection, "group-by"):
-        out.setdefault(_consumed(call_value(fn, [item])), []).append(item)
+        out.setdefault(map_key(_consumed(call_value(fn, [item]))), []).append(item)
     return out
 
 
@@ -196,7 +196,8 @@ def frequencies(collection: Any) -> dict[Any, int]:
     for item in _pairs(collection, "frequencies"):
         if type(item) in (list, dict):
             raise HotRuntimeError(f"frequencies can count Str, Int, Dec, Bool and null items, not {type_name(item)}")
-        out[item] = out.get(item, 0) + 1
+        key = map_key(item)
+        out[key] = out.get(key, 0) + 1
     return out
 
 
@@ -221,7 +222,7 @@ def find_first(collection: Any, fn: Any) -> Any:
 @lib.native("delete", 2)
 def delete(collection: Any, key: Any) -> Any:
     if type(collection) is dict:
-        return {k: v for k, v in collection.items() if not (k == key and type(k) is type(key))}
+        return {k: v for k, v in collection.items() if not (type(hot_key(k)) is type(key) and hot_key(k) == key)}
     if type(collection) is list:
         index = expect_int("delete", key)
         return [item for position, item in enumerate(collection) if position != index]

@@ -20,7 +20,7 @@ from hotlang.typevalues import (
     type_path_of,
     value_type_path,
 )
-from hotlang.values import DEC, FunctionValue, Tagged, err, force, ok, type_name
+from hotlang.values import DEC, FunctionValue, Tagged, err, force, map_key, map_pairs, ok, type_name
 
 lib = Library("::hot::type")
 
@@ -92,7 +92,7 @@ def vec(*values: Any) -> list[Any]:
         if type(value) is str:
             return list(value)
         if type(value) is dict:
-            return [[k, v] for k, v in value.items()]
+            return map_pairs(value)
     return list(values)
 
 
@@ -101,10 +101,10 @@ def map_(*values: Any) -> dict[Any, Any]:
     if len(values) == 1 and type(values[0]) is dict:
         return dict(values[0])
     if len(values) == 1 and type(values[0]) is list:
-        return {pair[0]: pair[1] for pair in values[0]}
+        return {map_key(pair[0]): pair[1] for pair in values[0]}
     if len(values) % 2:
         raise HotRuntimeError("Map expects key/value pairs")
-    return {values[i]: values[i + 1] for i in range(0, len(values), 2)}
+    return {map_key(values[i]): values[i + 1] for i in range(0, len(values), 2)}
 
 
 @lib.native("Any", 1)

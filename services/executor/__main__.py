@@ -9,6 +9,9 @@ from typing import Any
 
 import grpc
 from nats.aio.msg import Msg
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.trace import TracerProvider
 
 from services.core import db, messaging, subjects, wire
 from services.core.config import Settings
@@ -26,6 +29,8 @@ from services.executor.host import event_info
 from services.executor.routing import Routing
 from services.executor.runner import EventRunner
 from services.executor.servicer import ExecutorServicer
+from services.executor.trace_store import RunSpanStore
+from services.executor.tracing import interpreter_tracing_enabled
 
 log = logging.getLogger("services.executor")
 
@@ -41,10 +46,13 @@ async def main(stop: asyncio.Event) -> None:
     channel = grpc.aio.insecure_channel(settings.ingest_addr)
     ingest = ingest_grpc.IngestStub(channel)
 
-    async def send(event_type: str, data: Any, env_id: str, stream_id: str, run_id: str) -> dict[str, Any]:
+    async def send(event_type: str, data: Any, env_id: str, stream_id: str, run_id: str,
+                   traceparent: str) -> dict[str, Any]:
         request = ingest_pb.PublishEventRequest(env_id=env_id, event_type=event_type,
                                                 event_data_json=wire.dumps(data), stream_id=stream_id,
                                                 source_run_id=run_id, allow_reserved=True)
+        # This task runs in its own context copy: the sending run's span becomes the parent of the RPC.
+        otel_context.attach(propagate.extract({"traceparent": traceparent}))
         event = await ingest.PublishEvent(request, timeout=10)
         return event_info(event.event_id, event.event_type,
                           wire.rfc3339(wire.ts_from_proto(event.event_time)),
@@ -53,7 +61,13 @@ async def main(stop: asyncio.Event) -> None:
     async def publish(subject: str, body: bytes) -> None:
         await nc.publish(subject, body)
 
-    builds = BuildCache(pool)
+    trace_calls = interpreter_tracing_enabled()
+    span_store = RunSpanStore()
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.add_span_processor(span_store)
+    span_writer = asyncio.create_task(span_store.run_writer(pool, stop))
+    builds = BuildCache(pool, traced=trace_calls)
     builtins = None
     if settings.scheduler_addr:
         scheduler_channel = grpc.aio.insecure_channel(settings.scheduler_addr)
@@ -63,7 +77,7 @@ async def main(stop: asyncio.Event) -> None:
     routing = Routing(pool, settings.database_url)
     listener = asyncio.create_task(routing.listen(stop))
     runner = EventRunner(pool, builds, routing, send=send, publish=publish, run_timeout_s=settings.run_timeout_s,
-                         builtins=builtins)
+                         builtins=builtins, trace_calls=trace_calls)
 
     async def on_control(msg: Msg) -> None:
         try:
@@ -86,6 +100,7 @@ async def main(stop: asyncio.Event) -> None:
     await consumer.run(stop)
     log.info("executor stopped pulling; in-flight runs drained")
     listener.cancel()
+    await span_writer
     await server.stop(grace=2)
     await channel.close()
     await nc.drain()

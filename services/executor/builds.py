@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from hotlang import Program, load_program
 from services.core.db import Pool
@@ -10,10 +11,14 @@ from services.executor import store
 
 
 class BuildCache:
-    """Loaded `Program`s by build id. Builds are immutable, so entries never go stale."""
+    """Loaded `Program`s by build id. Builds are immutable, so entries never go stale.
 
-    def __init__(self, pool: Pool, max_builds: int = 64) -> None:
+    `traced` loads programs with span hooks (`hotlang.tracing`), for interpreter spans.
+    """
+
+    def __init__(self, pool: Pool, max_builds: int = 64, *, traced: bool = False) -> None:
         self._pool = pool
+        self._traced = traced
         self._programs: dict[str, Program] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._max = max_builds
@@ -30,7 +35,7 @@ class BuildCache:
             program = self._programs.get(build_id)
             if program is None:
                 files = await store.build_files(self._pool, build_id)
-                program = await asyncio.to_thread(load_program, files)
+                program = await asyncio.to_thread(partial(load_program, files, traced=self._traced))
                 if len(self._programs) >= self._max:
                     self._programs.pop(next(iter(self._programs)))
                 self._programs[build_id] = program

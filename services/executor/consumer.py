@@ -98,7 +98,8 @@ class EventConsumer:
             return
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         try:
-            await self._runner.process_event(queued.event_id, redelivered=msg.metadata.num_delivered > 1)
+            await self._runner.process_event(queued.event_id, redelivered=msg.metadata.num_delivered > 1,
+                                             traceparent=queued.traceparent or _header(msg, "traceparent"))
         except Interrupted:
             await _nak(msg, 0.0)
             return
@@ -124,3 +125,7 @@ class EventConsumer:
 async def _nak(msg: Msg, delay: float) -> None:
     with contextlib.suppress(Exception):
         await msg.nak(delay=delay or None)
+
+
+def _header(msg: Msg, name: str) -> str:
+    return (msg.headers or {}).get(name, "")

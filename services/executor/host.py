@@ -14,15 +14,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hotlang import HotCancelled
+from hotlang.tracing import current_span, record_event
 from services.core import ids, model, subjects
 from services.core.wire import dumps, rfc3339
 from services.executor.retry import RetryPolicy
+from services.executor.tracing import HotSpan, traceparent_of
 
 SEND_TIMEOUT_S = 30.0
 MAX_STREAM_PAYLOAD_BYTES = 256_000
 
-SendFn = Callable[[str, Any, str, str, str], Awaitable[dict[str, Any]]]
-"""send(event_type, data, env_id, stream_id, source_run_id) -> EventInfo"""
+SendFn = Callable[[str, Any, str, str, str, str], Awaitable[dict[str, Any]]]
+"""send(event_type, data, env_id, stream_id, source_run_id, traceparent) -> EventInfo"""
 PublishFn = Callable[[str, bytes], Awaitable[None]]
 
 
@@ -30,7 +32,8 @@ class RunHost:
     """Host for one run: knows its run, event, stream and environment."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, *, env_id: str, stream_id: str, run: model.Run,
-                 event: model.Event, policy: RetryPolicy, send: SendFn, publish: PublishFn) -> None:
+                 event: model.Event, policy: RetryPolicy, send: SendFn, publish: PublishFn,
+                 traceparent: str = "") -> None:
         self._loop = loop
         self.env_id = env_id
         self.stream_id = stream_id
@@ -40,6 +43,8 @@ class RunHost:
         self._send = send
         self._publish = publish
         self.stop_requested = threading.Event()
+        self.traceparent = traceparent
+        """The run span's W3C context: events this run sends continue its trace."""
 
     @property
     def run_id(self) -> str:
@@ -48,7 +53,10 @@ class RunHost:
     def send(self, event_type: str, data: Any) -> dict[str, Any]:
         """Publish a child event on this run's stream through ingest; returns its EventInfo."""
         self.check_cancelled()
-        pending = self._send(event_type, data, self.env_id, self.stream_id, self.run_id)
+        # The sent event continues the trace from the Hot call that sends it (or from the run).
+        span = current_span()
+        traceparent = traceparent_of(span.span) if isinstance(span, HotSpan) else self.traceparent
+        pending = self._send(event_type, data, self.env_id, self.stream_id, self.run_id, traceparent)
         future: concurrent.futures.Future[dict[str, Any]] = asyncio.run_coroutine_threadsafe(
             pending, self._loop)  # type: ignore[arg-type]
         return future.result(timeout=SEND_TIMEOUT_S)
@@ -61,6 +69,7 @@ class RunHost:
         body = dumps(message).encode()
         if len(body) > MAX_STREAM_PAYLOAD_BYTES:
             raise ValueError(f"stream data payload is {len(body)} bytes, over the {MAX_STREAM_PAYLOAD_BYTES} limit")
+        record_event("hot.stream.data", {"hot.data_type": data_type})
         subject = subjects.live_subject(self.env_id, self.stream_id)
         self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._publish(subject, body)))
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
+
 from hotlang import HotCancelled, HotError, HotFailure, HotTimeLimit, Limits, Program, to_json
 from services.core import ids, model, subjects
 from services.core.db import Pool
@@ -28,6 +30,7 @@ from services.executor.builtins import Builtin, BuiltinFailure, ScheduleBuiltins
 from services.executor.host import PublishFn, RunHost, SendFn
 from services.executor.retry import RetryPolicy, timeout_seconds
 from services.executor.routing import Routing
+from services.executor.tracing import RunTracer, end_run_span, start_run_span, traceparent_of
 from services.executor.writer import RunWriter
 
 log = logging.getLogger(__name__)
@@ -89,8 +92,11 @@ class EventRunner:
     """Runs the handlers an event selects; one instance per executor process."""
 
     def __init__(self, pool: Pool, builds: BuildCache, routing: Routing, *, send: SendFn, publish: PublishFn,
-                 run_timeout_s: float, builtins: ScheduleBuiltins | None = None) -> None:
+                 run_timeout_s: float, builtins: ScheduleBuiltins | None = None,
+                 tracer: trace.Tracer | None = None, trace_calls: bool = False) -> None:
         self._pool = pool
+        self._tracer = tracer or trace.get_tracer("hot.executor")
+        self._trace_calls = trace_calls  # spans per Hot call: `builds` must load programs `traced`
         self._routing = routing
         self._writer = RunWriter(pool)
         self._builtins = builtins
@@ -105,8 +111,12 @@ class EventRunner:
 
     # ----- selecting what to run -------------------------------------------------------
 
-    async def process_event(self, event_id: str, *, redelivered: bool = False) -> None:
-        """Run every handler the event selects (see the module docstring for the guarantees)."""
+    async def process_event(self, event_id: str, *, redelivered: bool = False, traceparent: str = "") -> None:
+        """Run every handler the event selects (see the module docstring for the guarantees).
+
+        `traceparent` is the W3C context the event was published in: each run's `hot.run` span
+        continues that trace.
+        """
         event = await store.load_event(self._pool, event_id)
         if event is None:
             log.warning("event %s not found; dropping its message", event_id)
@@ -118,7 +128,7 @@ class EventRunner:
         for attempt in await self._select(event, redelivered):
             if self._shutting_down:
                 raise Interrupted(event_id)
-            await self._run(attempt)
+            await self._run(attempt, traceparent)
         await store.mark_event_completed(self._pool, event.event_id)
 
     async def _select(self, event: model.Event, redelivered: bool) -> list[Attempt]:
@@ -179,7 +189,7 @@ class EventRunner:
 
     # ----- running one attempt ------------------------------------------------------------
 
-    async def _run(self, attempt: Attempt) -> None:
+    async def _run(self, attempt: Attempt, traceparent: str = "") -> None:
         event = attempt.event
         pending = model.Run(
             run_id=ids.new_id(), env_id=event.env_id, stream_id=event.stream_id, run_type=attempt.run_type,
@@ -189,17 +199,20 @@ class EventRunner:
         start_time = await self._writer.start(
             pending, attempt.handler.event_handler_id if attempt.handler else None)
         run = dataclasses.replace(pending, start_time=start_time)
+        run_span = start_run_span(self._tracer, run, traceparent)
         await self._announce("run:start", run)
         if attempt.builtin is not None:
-            await self._finish(run, attempt.policy, await _run_builtin(attempt.builtin, event))
+            await self._finish(run, attempt.policy, await _run_builtin(attempt.builtin, event), run_span)
             return
         if attempt.program is None or attempt.error is not None:
             await self._finish(run, attempt.policy,
                                Outcome(model.RunStatus.FAILED, model.failure_result(attempt.error or "cannot run"),
-                                       retriable=False))
+                                       retriable=False), run_span)
             return
         host = RunHost(asyncio.get_running_loop(), env_id=event.env_id, stream_id=event.stream_id, run=run,
-                       event=event, policy=attempt.policy, send=self._send, publish=self._publish)
+                       event=event, policy=attempt.policy, send=self._send, publish=self._publish,
+                       traceparent=traceparent_of(run_span))
+        hot_tracer = RunTracer(self._tracer, run_span) if self._trace_calls else None
         flight = InFlight(run, host)
         self._in_flight[run.run_id] = flight
         self.counters.runs_in_flight += 1
@@ -208,11 +221,11 @@ class EventRunner:
             limits = Limits(max_seconds=attempt.timeout_s)
             outcome = await self._execute(flight, attempt.timeout_s,
                                           lambda: program.call(attempt.fn_name, attempt.args, host=host,
-                                                               limits=limits))
+                                                               limits=limits, tracer=hot_tracer))
         finally:
             self.counters.runs_in_flight -= 1
             del self._in_flight[run.run_id]
-        await self._finish(run, attempt.policy, outcome)
+        await self._finish(run, attempt.policy, outcome, run_span, hot_tracer)
         if flight.reason == "shutdown":
             raise Interrupted(event.event_id)
 
@@ -240,7 +253,10 @@ class EventRunner:
             return Outcome(model.RunStatus.FAILED, model.failure_result(SHUTDOWN_MESSAGE))
         return _timed_out(timeout_s)
 
-    async def _finish(self, run: model.Run, policy: RetryPolicy, outcome: Outcome) -> None:
+    async def _finish(self, run: model.Run, policy: RetryPolicy, outcome: Outcome, run_span: trace.Span,
+                      hot_tracer: RunTracer | None = None) -> None:
+        # The root ends before the terminal write; the span store writes it shortly after.
+        end_run_span(run_span, outcome.status, outcome.result, hot_tracer)
         retry_delay = None
         if (outcome.status is model.RunStatus.FAILED and outcome.retriable
                 and run.run_type in (model.RunType.EVENT, model.RunType.SCHEDULE)

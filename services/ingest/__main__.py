@@ -15,12 +15,15 @@ from services.core.pb import hot_ingest_pb2 as pb
 from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
 from services.core.pb import hot_streams_pb2 as streams_pb
 from services.core.pb import hot_streams_pb2_grpc as streams_grpc
+from services.core.pb import hot_traces_pb2 as traces_pb
+from services.core.pb import hot_traces_pb2_grpc as traces_grpc
 from services.core.process import run_service
 from services.ingest.deadletters import DeadLetterListener
 from services.ingest.live import LiveHub
 from services.ingest.publisher import EventPublisher
 from services.ingest.servicer import IngestServicer
 from services.ingest.streams import StreamsServicer
+from services.ingest.traces import TracesServicer
 
 log = logging.getLogger("services.ingest")
 
@@ -41,11 +44,13 @@ async def main(stop: asyncio.Event) -> None:
     def register(server: grpc.aio.Server) -> None:
         pb_grpc.add_IngestServicer_to_server(servicer, server)
         streams_grpc.add_StreamsServicer_to_server(streams, server)
+        traces_grpc.add_TracesServicer_to_server(TracesServicer(pool), server)
 
     server, port, _ = await start_server(
         settings.grpc_listen, register,
         [pb.DESCRIPTOR.services_by_name["Ingest"].full_name,
-         streams_pb.DESCRIPTOR.services_by_name["Streams"].full_name],
+         streams_pb.DESCRIPTOR.services_by_name["Streams"].full_name,
+         traces_pb.DESCRIPTOR.services_by_name["Traces"].full_name],
     )
     log.info("ingest listening on port %d", port)
     background = [asyncio.create_task(publisher.run_sweeper()), asyncio.create_task(publisher.run_ack_recorder())]

@@ -41,7 +41,7 @@ class EventPublisher:
         msg_id = event.event_id if not replay else f"{event.event_id}:replay:{replay}"
         try:
             await self._js.publish(subjects.events_subject(event.env_id), body.SerializeToString(),
-                                   headers={"Nats-Msg-Id": msg_id}, timeout=5)
+                                   headers=_headers(msg_id, traceparent), timeout=5)
         except Exception as exc:  # noqa: BLE001 - the sweeper retries whatever failed here
             log.warning("publish of event %s failed, the outbox sweeper will retry: %s", event.event_id, exc)
             return False
@@ -86,3 +86,8 @@ class EventPublisher:
             except Exception:
                 log.exception("outbox sweep failed")
             await asyncio.sleep(interval_s)
+
+
+def _headers(msg_id: str, traceparent: str) -> dict[str, str]:
+    """JetStream headers: the de-duplication id, and the W3C trace context when there is one."""
+    return {"Nats-Msg-Id": msg_id, "traceparent": traceparent} if traceparent else {"Nats-Msg-Id": msg_id}

@@ -16,6 +16,7 @@ from services.core.ids import parse_uuid
 from services.core.pb import hot_common_pb2 as common_pb
 from services.core.pb import hot_ingest_pb2 as pb
 from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
+from services.core.telemetry import current_traceparent
 from services.ingest import auth, control, deadletters, deploy, retries, store
 from services.ingest.publisher import EventPublisher
 
@@ -75,7 +76,8 @@ class IngestServicer(pb_grpc.IngestServicer):
         if FAULT_EXIT_BEFORE_PUBLISH and event_type == FAULT_EXIT_BEFORE_PUBLISH:
             os._exit(86)  # fault injection for tests: committed, never published
         # Committed: from here on the event is durable. Publishing may still fail; the sweeper repairs that.
-        await self._publisher.publish(event)
+        # The event's trace context travels in the queued message: its runs continue this trace.
+        await self._publisher.publish(event, traceparent=current_traceparent(context.invocation_metadata()))
         return wire.event_to_proto(event)
 
     @rpc_errors

@@ -317,3 +317,26 @@ def test_struct_type_constructor() -> None:
     value = run("Point type {x: Int, y: Int}\np Point({x: 1, y: 2})\n[p.x, p]")
     assert value[0] == 1
     assert isinstance(value[1], Tagged) and value[1].type_path == "::test/Point"
+
+
+def test_map_keys_keep_bool_int_dec_apart() -> None:
+    from hotlang.values import KeyBox, hot_key, map_key
+
+    result = run("assoc(assoc(assoc({a: 0}, 1, 'i'), true, 'b'), 1.0, 'd')".replace("'", '"'))
+    assert len(result) == 4
+    assert [hot_key(key) for key in result] == ["a", 1, True, Decimal("1.0")]
+    assert [type(hot_key(key)) for key in result] == [str, int, bool, Decimal]
+    assert map_key("a") == "a" and type(map_key("a")) is str
+    assert map_key(1) == 1 and type(map_key(1)) is int
+    assert map_key(True) != map_key(1) and map_key(Decimal(1)) != map_key(1)
+    assert map_key(Decimal("1.0")) == map_key(Decimal("1.00")) == KeyBox(Decimal(1))
+    assert run('get(assoc({}, true, "b"), 1)') is None
+
+
+def test_top_level_expressions_get_hidden_names() -> None:
+    from hotlang.checker import check_sources
+
+    source = '::t ns\nadd(1, 2)\nconcat("a", "b")\nboth fn () { [$var_0, $var_1] }\nboth()'
+    assert run(source) == [3, "ab"]
+    assert check_sources({"t.hot": source}) == []
+    assert check_sources({"t.hot": "::t ns\nadd(1, 2)\nf fn () { $var_1 }"}) != []

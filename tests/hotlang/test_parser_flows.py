@@ -86,3 +86,34 @@ def test_removed_syntax_gets_a_hint() -> None:
         parse_module("f fn () { if { 1 } }")
     with pytest.raises(HotSyntaxError, match="All<Map>"):
         parse_module("f fn () { r cond { true => 1 } |map }")
+
+
+@pytest.mark.parametrize(
+    ("source", "flow", "body"),
+    [
+        ("f serial (x) { add(x, 1) }", "serial", ast.Call),
+        ("f cond (x) { gt(x, 0) => 1 _ => 2 }", "cond", ast.Cond),
+        ("f cond-all (x): All<Vec> { true => 1 }", "cond-all", ast.Cond),
+        ("f parallel (x) { a x b x }", "parallel", ast.Parallel),
+    ],
+)
+def test_flow_based_lambdas(source: str, flow: str, body: type) -> None:
+    node = value_of(source)
+    assert isinstance(node, ast.Lambda) and node.flow == flow
+    assert [param.name for param in node.params] == ["x"]
+    (statement,) = node.body.statements
+    assert isinstance(statement, ast.ExprStatement) and isinstance(statement.expr, body)
+
+
+def test_flow_blocks_are_not_lambdas() -> None:
+    assert isinstance(value_of("f cond { true => 1 }"), ast.Cond)
+    assert isinstance(value_of("f parallel { a 1 }"), ast.Parallel)
+
+
+def test_placeholders_find_user_fn_slots() -> None:
+    source = "g fn (x, f: Fn?) { f(x) }\nr g(1, add(%, 2))\ns g(add(%, 2), 1)"
+    bound, plain = [s.value for s in statements(source) if isinstance(s, ast.Binding)][1:]
+    assert isinstance(bound, ast.Call) and isinstance(bound.args[1], ast.PlaceholderBoundary)
+    assert isinstance(plain, ast.Call) and not isinstance(plain.args[0], ast.PlaceholderBoundary)
+    nested = value_of("r map(xs, add(%, 1))")
+    assert isinstance(nested, ast.Call) and isinstance(nested.args[1], ast.PlaceholderBoundary)
