@@ -22,6 +22,7 @@ from services.core.pb import hot_ingest_pb2 as ingest_pb
 from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
 from services.core.pb import hot_scheduler_pb2_grpc as sched_grpc
 from services.core.process import run_service
+from services.executor import store
 from services.executor.builds import BuildCache
 from services.executor.builtins import ScheduleBuiltins
 from services.executor.consumer import EventConsumer
@@ -74,8 +75,18 @@ async def main(stop: asyncio.Event) -> None:
         builtins = ScheduleBuiltins(pool, sched_grpc.SchedulerStub(scheduler_channel))
     else:
         log.warning("HOT_SCHEDULER_ADDR is not set: hot:schedule:new/cancel runs will fail")
-    routing = Routing(pool, settings.database_url)
+    # Deployed builds are parsed before their first event needs them: at start and on each deploy.
+    warming: set[asyncio.Task[None]] = set()
+
+    def preload(build_id: str) -> None:
+        task = asyncio.create_task(builds.warm([build_id]))
+        warming.add(task)
+        task.add_done_callback(warming.discard)
+
+    routing = Routing(pool, settings.database_url, on_deploy=preload)
     listener = asyncio.create_task(routing.listen(stop))
+    for build_id in await store.all_deployed_build_ids(pool):
+        preload(build_id)
     runner = EventRunner(pool, builds, routing, send=send, publish=publish, run_timeout_s=settings.run_timeout_s,
                          builtins=builtins, trace_calls=trace_calls)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from functools import partial
 
 from hotlang import Program, load_program
 from services.core.db import Pool
 from services.executor import store
+
+log = logging.getLogger(__name__)
 
 
 class BuildCache:
@@ -41,3 +44,11 @@ class BuildCache:
                 self._programs[build_id] = program
         self._locks.pop(build_id, None)
         return program
+
+    async def warm(self, build_ids: list[str]) -> None:
+        """Load builds ahead of their first event, so that event does not wait for parsing."""
+        for build_id in build_ids:
+            try:
+                await self.get(build_id)
+            except Exception as exc:  # noqa: BLE001 - a broken build fails its events later, visibly
+                log.warning("could not preload build %s: %s", build_id, exc)

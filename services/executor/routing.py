@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 import psycopg
 
@@ -24,8 +25,10 @@ DEPLOY_CHANNEL = "hot_deploy"
 
 
 class Routing:
-    def __init__(self, pool: Pool, dsn: str, *, ttl_s: float = 5.0) -> None:
+    def __init__(self, pool: Pool, dsn: str, *, ttl_s: float = 5.0,
+                 on_deploy: Callable[[str], None] | None = None) -> None:
         self._pool = pool
+        self._on_deploy = on_deploy
         self._dsn = dsn
         self._ttl_s = ttl_s
         self._handlers: dict[tuple[str, str], tuple[float, list[model.Handler]]] = {}
@@ -59,8 +62,10 @@ class Routing:
                 async with await psycopg.AsyncConnection.connect(self._dsn, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {DEPLOY_CHANNEL}")
                     self.invalidate()  # anything cached before LISTEN may have missed a deploy
-                    async for _ in conn.notifies():
+                    async for notice in conn.notifies():
                         self.invalidate()
+                        if self._on_deploy is not None and notice.payload:
+                            self._on_deploy(notice.payload)
                         if stop.is_set():
                             return
             except Exception as exc:  # noqa: BLE001 - keep listening across database restarts

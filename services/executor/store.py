@@ -57,6 +57,13 @@ async def deployed_build_ids(pool: Pool, env_id: str) -> list[tuple[str, str]]:
         return [(r["build_id"], r["project_id"]) for r in await cur.fetchall()]
 
 
+async def all_deployed_build_ids(pool: Pool) -> list[str]:
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT b.build_id::text FROM hot.build b JOIN hot.project p "
+                                 "ON p.project_id = b.project_id WHERE b.deployed AND b.active AND p.active")
+        return [row["build_id"] for row in await cur.fetchall()]
+
+
 async def build_project(pool: Pool, env_id: str, build_id: str) -> str | None:
     """The project of a build in this environment (None if there is no such build)."""
     async with pool.connection() as conn:

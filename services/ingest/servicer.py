@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 from nats.aio.client import Client
 
 from services.core import model, subjects, wire
 from services.core.db import Pool
-from services.core.errors import BadRequest, Forbidden, NotFound, Unavailable, Unprocessable
+from services.core.errors import BadRequest, Forbidden, Unavailable, Unprocessable
 from services.core.grpcio import Context, rpc_errors
 from services.core.ids import parse_uuid
 from services.core.pb import hot_common_pb2 as common_pb
@@ -19,24 +18,11 @@ from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
 from services.core.telemetry import current_traceparent
 from services.ingest import auth, control, deadletters, deploy, retries, store
 from services.ingest.publisher import EventPublisher
+from services.ingest.requests import request_env, resource_id
 
 MAX_EVENT_DATA_BYTES = 1_000_000
 FAULT_EXIT_BEFORE_PUBLISH = os.environ.get("HOT_FAULT_EXIT_BEFORE_PUBLISH", "")
 """Test-only fault injection: ingest exits between commit and publish for this event type."""
-
-
-def _uuid(value: str, what: str) -> str:
-    parsed = parse_uuid(value)
-    if parsed is None:
-        raise NotFound(f"{what} not found")
-    return str(parsed)
-
-
-def _env(request: Any) -> str:
-    parsed = parse_uuid(request.env_id)
-    if parsed is None:
-        raise BadRequest("env_id must be a UUID")
-    return str(parsed)
 
 
 class IngestServicer(pb_grpc.IngestServicer):
@@ -47,7 +33,7 @@ class IngestServicer(pb_grpc.IngestServicer):
 
     @rpc_errors
     async def PublishEvent(self, request: pb.PublishEventRequest, context: Context) -> common_pb.Event:
-        env_id = _env(request)
+        env_id = request_env(request)
         event_type = request.event_type
         if not event_type:
             raise Unprocessable("event_type must be a non-empty string")
@@ -82,26 +68,26 @@ class IngestServicer(pb_grpc.IngestServicer):
 
     @rpc_errors
     async def GetEvent(self, request: pb.GetEventRequest, context: Context) -> common_pb.Event:
-        event = await store.get_event(self._pool, _env(request), _uuid(request.event_id, "Event"))
+        event = await store.get_event(self._pool, request_env(request), resource_id(request.event_id, "Event"))
         return wire.event_to_proto(event)
 
     @rpc_errors
     async def ListEvents(self, request: pb.ListEventsRequest,
                          context: Context) -> pb.ListEventsResponse:
-        page = await store.list_events(self._pool, _env(request), wire.page_from_proto(request.page))
+        page = await store.list_events(self._pool, request_env(request), wire.page_from_proto(request.page))
         return pb.ListEventsResponse(events=[wire.event_to_proto(e) for e in page.items],
                                      page=wire.page_to_proto(page))
 
     @rpc_errors
     async def ListEventRuns(self, request: pb.ListEventRunsRequest,
                             context: Context) -> pb.ListRunsResponse:
-        page = await store.list_event_runs(self._pool, _env(request), _uuid(request.event_id, "Event"),
+        page = await store.list_event_runs(self._pool, request_env(request), resource_id(request.event_id, "Event"),
                                            wire.page_from_proto(request.page))
         return pb.ListRunsResponse(runs=[wire.run_to_proto(r) for r in page.items], page=wire.page_to_proto(page))
 
     @rpc_errors
     async def GetRun(self, request: pb.GetRunRequest, context: Context) -> common_pb.Run:
-        run = await store.get_run(self._pool, _env(request), _uuid(request.run_id, "Run"))
+        run = await store.get_run(self._pool, request_env(request), resource_id(request.run_id, "Run"))
         return wire.run_to_proto(run)
 
     @rpc_errors
@@ -109,7 +95,7 @@ class IngestServicer(pb_grpc.IngestServicer):
         if request.since_seconds < 0:
             raise BadRequest("since_seconds must not be negative")
         page = await store.list_runs(
-            self._pool, _env(request), wire.page_from_proto(request.page),
+            self._pool, request_env(request), wire.page_from_proto(request.page),
             status=model.RunStatus(request.status) if request.status else None,
             run_type=model.RunType(request.run_type) if request.run_type else None,
             since_seconds=request.since_seconds,
@@ -122,7 +108,7 @@ class IngestServicer(pb_grpc.IngestServicer):
         files = {f.path: f.content for f in request.files}
         if len(files) != len(request.files):
             raise BadRequest("duplicate file paths in build")
-        result = await deploy.deploy_build(self._pool, _env(request), request.project_name, files)
+        result = await deploy.deploy_build(self._pool, request_env(request), request.project_name, files)
         return pb.DeployBuildResponse(
             build_id=result.build_id, project_id=result.project_id, changed=result.changed,
             handlers=[common_pb.EventHandler(event_handler_id=h.event_handler_id, build_id=h.build_id,
@@ -138,7 +124,7 @@ class IngestServicer(pb_grpc.IngestServicer):
 
     @rpc_errors
     async def EnqueueRetry(self, request: pb.EnqueueRetryRequest, context: Context) -> pb.EnqueueRetryResponse:
-        event = await retries.enqueue_retry(self._pool, _uuid(request.run_id, "Run"))
+        event = await retries.enqueue_retry(self._pool, resource_id(request.run_id, "Run"))
         if event is None:
             return pb.EnqueueRetryResponse(enqueued=False)
         await self._publisher.publish(event)
@@ -146,8 +132,8 @@ class IngestServicer(pb_grpc.IngestServicer):
 
     @rpc_errors
     async def CancelRun(self, request: pb.CancelRunRequest, context: Context) -> common_pb.Run:
-        env_id = _env(request)
-        run = await control.cancel_run(self._pool, env_id, _uuid(request.run_id, "Run"),
+        env_id = request_env(request)
+        run = await control.cancel_run(self._pool, env_id, resource_id(request.run_id, "Run"),
                                        request.reason or "Run cancelled")
         # Tell the executor running it to stop, and stream subscribers that it ended.
         command = {"type": "run:cancel", "run_id": run.run_id}
@@ -160,15 +146,15 @@ class IngestServicer(pb_grpc.IngestServicer):
     @rpc_errors
     async def ListDeadLetters(self, request: pb.ListDeadLettersRequest,
                               context: Context) -> pb.ListDeadLettersResponse:
-        page = await deadletters.list_dead_letters(self._pool, _env(request), wire.page_from_proto(request.page),
+        page = await deadletters.list_dead_letters(self._pool, request_env(request), wire.page_from_proto(request.page),
                                                    request.include_replayed)
         return pb.ListDeadLettersResponse(dead_letters=[_dead_letter(d) for d in page.items],
                                           page=wire.page_to_proto(page))
 
     @rpc_errors
     async def ReplayDeadLetter(self, request: pb.ReplayDeadLetterRequest, context: Context) -> pb.DeadLetter:
-        letter = await deadletters.mark_replayed(self._pool, _env(request),
-                                                 _uuid(request.dead_letter_id, "Dead letter"))
+        letter = await deadletters.mark_replayed(self._pool, request_env(request),
+                                                 resource_id(request.dead_letter_id, "Dead letter"))
         if not await self._publisher.publish(letter.event, replay=letter.replay_count):
             raise Unavailable("the event queue did not accept the replay; try again")
         return _dead_letter(letter)

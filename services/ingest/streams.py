@@ -15,15 +15,15 @@ import grpc
 
 from services.core import model, wire
 from services.core.db import Pool
-from services.core.errors import BadRequest, NotFound, PlatformError
+from services.core.errors import NotFound, PlatformError
 from services.core.grpcio import Context, platform_status, rpc_errors
-from services.core.ids import parse_uuid
 from services.core.pb import hot_common_pb2 as common_pb
 from services.core.pb import hot_streams_pb2 as pb
 from services.core.pb import hot_streams_pb2_grpc as pb_grpc
 from services.ingest import streams_store
 from services.ingest.lifecycle import REPLAY_DONE, LifecycleTracker, LiveMessage
 from services.ingest.live import LiveHub
+from services.ingest.requests import request_env, resource_id
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +57,6 @@ def stream_rpc_errors(
     return wrapper
 
 
-def _uuid(value: str, what: str) -> str:
-    parsed = parse_uuid(value)
-    if parsed is None:
-        raise NotFound(f"{what} not found")
-    return str(parsed)
-
-
-def _env(request: Any) -> str:
-    parsed = parse_uuid(request.env_id)
-    if parsed is None:
-        raise BadRequest("env_id must be a UUID")
-    return str(parsed)
-
-
 def message_to_proto(message: LiveMessage) -> pb.StreamMessage:
     out = pb.StreamMessage(kind=message.kind)
     if message.run is not None:
@@ -99,8 +85,8 @@ class StreamsServicer(pb_grpc.StreamsServicer):
         self._hub = hub
 
     async def _resolve(self, request: pb.SubscribeStreamRequest) -> tuple[str, str, str | None]:
-        env_id = _env(request)
-        stream_id = _uuid(request.stream_id, "Stream")
+        env_id = request_env(request)
+        stream_id = resource_id(request.stream_id, "Stream")
         if not request.allow_missing:
             await streams_store.get_stream(self._pool, env_id, stream_id)
         project_id = None
@@ -151,8 +137,8 @@ class StreamsServicer(pb_grpc.StreamsServicer):
 
     @stream_rpc_errors
     async def WatchRun(self, request: pb.WatchRunRequest, context: Context) -> AsyncIterator[common_pb.Run]:
-        env_id = _env(request)
-        run_id = _uuid(request.run_id, "Run")
+        env_id = request_env(request)
+        run_id = resource_id(request.run_id, "Run")
         last: tuple[Any, ...] | None = None
         while True:
             run = await streams_store.find_run(self._pool, run_id)
@@ -168,7 +154,7 @@ class StreamsServicer(pb_grpc.StreamsServicer):
 
     @stream_rpc_errors
     async def SubscribeEnv(self, request: pb.SubscribeEnvRequest, context: Context) -> AsyncIterator[pb.EnvNotice]:
-        env_id = _env(request)
+        env_id = request_env(request)
         await streams_store.get_env(self._pool, env_id)
         deadline = time.monotonic() + ENV_FEED_MAX_S
         async with self._hub.env(env_id) as live:
@@ -184,14 +170,14 @@ class StreamsServicer(pb_grpc.StreamsServicer):
 
     @rpc_errors
     async def ListStreams(self, request: pb.ListStreamsRequest, context: Context) -> pb.ListStreamsResponse:
-        page = await streams_store.list_streams(self._pool, _env(request), wire.page_from_proto(request.page))
+        page = await streams_store.list_streams(self._pool, request_env(request), wire.page_from_proto(request.page))
         return pb.ListStreamsResponse(streams=[stream_record_to_proto(s) for s in page.items],
                                       page=wire.page_to_proto(page))
 
     @rpc_errors
     async def GetStream(self, request: pb.GetStreamRequest, context: Context) -> pb.StreamDetail:
-        env_id = _env(request)
-        stream_id = _uuid(request.stream_id, "Stream")
+        env_id = request_env(request)
+        stream_id = resource_id(request.stream_id, "Stream")
         record = await streams_store.get_stream(self._pool, env_id, stream_id)
         runs = await streams_store.stream_runs(self._pool, env_id, stream_id)
         events = await streams_store.stream_events(self._pool, env_id, stream_id)
@@ -208,19 +194,19 @@ class StreamsServicer(pb_grpc.StreamsServicer):
 
     @rpc_errors
     async def RunStats(self, request: pb.RunStatsRequest, context: Context) -> pb.RunStatsResponse:
-        s = await streams_store.run_stats(self._pool, _env(request))
+        s = await streams_store.run_stats(self._pool, request_env(request))
         return pb.RunStatsResponse(total_runs=s.total_runs, running=s.running, succeeded=s.succeeded,
                                    failed=s.failed, cancelled=s.cancelled, pending_retry=s.pending_retry)
 
     @rpc_errors
     async def GetEnv(self, request: pb.GetEnvRequest, context: Context) -> pb.Env:
-        e = await streams_store.get_env(self._pool, _env(request))
+        e = await streams_store.get_env(self._pool, request_env(request))
         return pb.Env(env_id=e.env_id, org_id=e.org_id, name=e.name, active=e.active)
 
     @rpc_errors
     async def ListEventHandlers(self, request: pb.ListEventHandlersRequest,
                                 context: Context) -> pb.ListEventHandlersResponse:
-        env_id = _env(request)
+        env_id = request_env(request)
         project_id = await streams_store.resolve_project(self._pool, env_id, request.project)
         page = await streams_store.deployed_handlers(self._pool, env_id, project_id, wire.page_from_proto(request.page))
         return pb.ListEventHandlersResponse(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.core.db import Pool
-from services.core.errors import BadRequest, NotFound
+from services.core.errors import NotFound
 from services.core.grpcio import Context, rpc_errors
-from services.core.ids import parse_uuid
 from services.core.pb import hot_traces_pb2 as pb
 from services.core.pb import hot_traces_pb2_grpc as pb_grpc
 from services.core.traces import SpanEvent, TraceSpan, span_to_proto
+from services.ingest.requests import request_env, resource_id
 
 
 async def load_trace(pool: Pool, env_id: str, run_id: str) -> list[TraceSpan]:
@@ -39,12 +39,6 @@ class TracesServicer(pb_grpc.TracesServicer):
 
     @rpc_errors
     async def GetTrace(self, request: pb.GetTraceRequest, context: Context) -> pb.Trace:
-        env_id = parse_uuid(request.env_id)
-        if env_id is None:
-            raise BadRequest("env_id must be a UUID")
-        parsed = parse_uuid(request.run_id)
-        if parsed is None:
-            raise NotFound("Run not found")
-        run_id = str(parsed)
-        spans = await load_trace(self._pool, str(env_id), run_id)
+        run_id = resource_id(request.run_id, "Run")
+        spans = await load_trace(self._pool, request_env(request), run_id)
         return pb.Trace(run_id=run_id, spans=[span_to_proto(span) for span in spans])

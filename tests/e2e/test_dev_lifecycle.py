@@ -50,6 +50,16 @@ def test_dev_writes_state_serves_health_and_ctrl_c_stops_everything() -> None:
                                                                   timeout=5)
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
             assert {service, "grpc.health.v1.Health"} <= _reflected_services(address)
+        # The executor parses the deployed build before any event asks for it.
+        from services.core.pb import hot_executor_pb2 as exec_pb
+        from services.core.pb import hot_executor_pb2_grpc as exec_grpc
+
+        def builds_cached() -> int:
+            with grpc.insecure_channel(state["grpc"]["executor"]) as channel:
+                reply = exec_grpc.ExecutorStub(channel).GetStatus(exec_pb.ExecutorStatusRequest(), timeout=5)
+            return int(reply.builds_cached)
+
+        wait_for(lambda: builds_cached() == 1, timeout=15)
         assert dev.proc is not None
         dev.proc.send_signal(signal.SIGINT)
         assert dev.proc.wait(30) == 0

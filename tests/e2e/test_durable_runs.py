@@ -265,22 +265,22 @@ def test_executor_killed_mid_run_recovers(platform: DevPlatform, api: httpx.Clie
 
 def test_exhausted_deliveries_are_dead_lettered_and_replayable(platform: DevPlatform, api: httpx.Client) -> None:
     # A build that cannot load makes processing fail before any run exists: setup failures are
-    # redelivered, then dead-lettered. Deploy a fresh project, then break its stored sources
-    # before any executor has loaded them.
-    import grpc
-
-    from services.core.pb import hot_ingest_pb2 as pb
-    from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
+    # redelivered, then dead-lettered. Executors preload builds announced by a deploy, so the
+    # broken build is written straight into the database, as a corrupted row would be.
+    import uuid as uuid_module
 
     source = '::poison ns\n\npoisoned\nmeta {on-event: "dlq:poison"}\nfn (event) {\n  event.data\n}\n'
-    request = pb.DeployBuildRequest(env_id=platform.state["env_id"], project_name="poison",
-                                    files=[pb.SourceFile(path="poison.hot", content=source)])
-    with grpc.insecure_channel(platform.state["grpc"]["ingest"]) as channel:
-        build_id = pb_grpc.IngestStub(channel).DeployBuild(request, timeout=10).build_id
     dsn = platform.state["database_url"]
+    project_id, build_id, handler_id = (str(uuid_module.uuid4()) for _ in range(3))
     with psycopg.connect(dsn) as conn:
-        conn.execute("UPDATE hot.build SET files = %s WHERE build_id = %s",
-                     (psycopg.types.json.Jsonb({"poison.hot": "::poison ns\nf fn ( {"}), build_id))
+        conn.execute("INSERT INTO hot.project (project_id, env_id, name) VALUES (%s, %s, 'poison')",
+                     (project_id, platform.state["env_id"]))
+        conn.execute("INSERT INTO hot.build (build_id, project_id, env_id, files, source_hash, deployed) "
+                     "VALUES (%s, %s, %s, %s, 'broken', true)",
+                     (build_id, project_id, platform.state["env_id"],
+                      psycopg.types.json.Jsonb({"poison.hot": "::poison ns\nf fn ( {"})))
+        conn.execute("INSERT INTO hot.event_handler (event_handler_id, build_id, event_type, ns, var) "
+                     "VALUES (%s, %s, 'dlq:poison', '::poison', 'poisoned')", (handler_id, build_id))
     try:
         event = publish(api, "dlq:poison", {"x": 1})["data"]
 
