@@ -15,7 +15,7 @@ from hotlang.errors import HotRuntimeError
 from hotlang.functions import Eval, Scope
 from hotlang.limits import run_concurrently
 from hotlang.runtime import consume
-from hotlang.tracing import in_branch, traced_flow
+from hotlang.tracing import current_tracer, flow_span, in_branch, traced_flow
 from hotlang.typevalues import ANY_PATH, BUILTIN, BUILTIN_NAMES, path_matches, type_path_of, value_type_path
 from hotlang.values import RESULT_ERR, RESULT_OK, Tagged, Thunk, force
 
@@ -214,10 +214,12 @@ def compile_parallel(node: ast.Parallel, ctx: Ctx, tail: bool) -> Eval:
             levels.append([])
         levels[level].append(index)
 
+    traced = ctx.unit.traced
+
     def run(scope: Scope) -> Any:
         values: dict[int, Any] = {}
         for level in levels:
-            branches = [_bound(steps[index][1], scope) for index in level]
+            branches = [_bound(steps[index][1], scope, steps[index][0] if traced else None) for index in level]
             for index, value in zip(level, run_concurrently(branches), strict=True):
                 values[index] = value
         results = [(name, values[index]) for index, (name, _step) in enumerate(steps) if name is not None]
@@ -226,8 +228,19 @@ def compile_parallel(node: ast.Parallel, ctx: Ctx, tail: bool) -> Eval:
     return traced_flow("parallel", run) if ctx.unit.traced else run
 
 
-def _bound(step: Eval, scope: Scope) -> Callable[[], Any]:
-    return lambda: step(scope)
+def _bound(step: Eval, scope: Scope, branch: str | None) -> Callable[[], Any]:
+    """One branch, ready to run; in a traced run with a `branch` name, inside its own span."""
+    if branch is None:
+        return lambda: step(scope)
+
+    def run() -> Any:
+        tracer = current_tracer()
+        if tracer is None:
+            return step(scope)
+        with flow_span(tracer, "parallel", {"hot.flow.branch": branch}):
+            return step(scope)
+
+    return run
 
 
 @handles(ast.Raw)

@@ -134,9 +134,10 @@ def test_parallel_branches_nest_under_the_flow(program: Any) -> None:
     (root,) = tracer.roots
     assert root.name == "::t/both"
     (flow,) = root.children
-    assert flow.name == "<parallel>"
+    assert flow.name == "<parallel>" and "hot.flow.branch" not in flow.attributes
     assert sorted(tree(child) for child in flow.children) == [
-        ("::t/double",), ("::t/fact", [("<cond>[step]", [("::t/fact", [("<cond>[base]",)])])]),
+        ("<parallel>[a]", [("::t/double",)]),
+        ("<parallel>[b]", [("::t/fact", [("<cond>[step]", [("::t/fact", [("<cond>[base]",)])])])]),
     ]
 
 

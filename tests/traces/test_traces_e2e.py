@@ -201,8 +201,10 @@ def test_cond_branch_taken(api: httpx.Client) -> None:
 def test_parallel(api: httpx.Client) -> None:
     run = run_of(api, "trace:parallel", {})
     assert run["result"] == {"a": 2, "b": 4}
-    assert shape(trace_of(api, run["run_id"])) == ("hot.run", [("::tests::traced/both", [
-        ("<parallel>", [("::tests::traced/double",), ("::tests::traced/double",)])])])
+    root_name, [(fn_name, [(flow_name, branches)])] = shape(trace_of(api, run["run_id"]))
+    assert (root_name, fn_name, flow_name) == ("hot.run", "::tests::traced/both", "<parallel>")
+    assert sorted(branches) == [("<parallel>[a]", [("::tests::traced/double",)]),
+                                ("<parallel>[b]", [("::tests::traced/double",)])]
 
 
 def test_failed_run_shows_where_and_why(api: httpx.Client) -> None:
