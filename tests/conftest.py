@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +36,10 @@ def pg_dsn() -> Iterator[str]:
     yield server.dsn
     server.stop()
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture()
+def api(platform: Any) -> Iterator[Any]:
+    """An HTTP client with the platform's API key, for modules that define a `platform` fixture."""
+    with platform.client() as client:
+        yield client

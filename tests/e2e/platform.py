@@ -10,6 +10,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +100,16 @@ class DevPlatform:
         # A service that dies of an unhandled exception is a bug even when the supervisor hides it.
         assert not crashed, f"a service crashed during the test:\n{crashed}"
         return code
+
+
+@contextmanager
+def running(project_files: dict[str, str], **options: Any) -> Iterator[DevPlatform]:
+    """A started `DevPlatform` for the duration of the block (the module fixtures use this)."""
+    dev = DevPlatform(project_files, **options).start()
+    try:
+        yield dev
+    finally:
+        dev.stop()
 
 
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:

@@ -16,7 +16,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.platform import DevPlatform, wait_for
+from tests.e2e.platform import DevPlatform, running, wait_for
 from tests.e2e.test_event_path import db_count, publish, settled_runs
 
 DURABLE = """
@@ -85,19 +85,9 @@ fn (event) {
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
-    dev = DevPlatform({"durable.hot": DURABLE}, include_examples=False,
-                      env={"HOT_ACK_WAIT": "3", "HOT_FAULT_EXIT_BEFORE_PUBLISH": "fault:crash-ingest"}).start()
-    try:
+    with running({"durable.hot": DURABLE}, include_examples=False,
+                      env={"HOT_ACK_WAIT": "3", "HOT_FAULT_EXIT_BEFORE_PUBLISH": "fault:crash-ingest"}) as dev:
         yield dev
-    finally:
-        print(dev.log())
-        dev.stop()
-
-
-@pytest.fixture()
-def api(platform: DevPlatform) -> Iterator[httpx.Client]:
-    with platform.client() as client:
-        yield client
 
 
 def _ts(value: str) -> datetime:

@@ -13,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.platform import DevPlatform, wait_for
+from tests.e2e.platform import DevPlatform, running, wait_for
 
 FAILING = """
 ::tests::failing ns
@@ -34,17 +34,8 @@ fn (event) {
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
-    dev = DevPlatform({"failing.hot": FAILING}).start()
-    try:
+    with running({"failing.hot": FAILING}) as dev:
         yield dev
-    finally:
-        dev.stop()
-
-
-@pytest.fixture()
-def api(platform: DevPlatform) -> Iterator[httpx.Client]:
-    with platform.client() as client:
-        yield client
 
 
 def publish(api: httpx.Client, event_type: str, data: Any, **extra: Any) -> dict[str, Any]:

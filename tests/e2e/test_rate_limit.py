@@ -6,16 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.platform import DevPlatform
+from tests.e2e.platform import DevPlatform, running
 
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
-    dev = DevPlatform({}, include_examples=False, env={"HOT_RATE_LIMIT_RPS": "2"}).start()
-    try:
+    with running({}, include_examples=False, env={"HOT_RATE_LIMIT_RPS": "2"}) as dev:
         yield dev
-    finally:
-        dev.stop()
 
 
 def test_a_burst_is_refused_with_retry_after(platform: DevPlatform) -> None:

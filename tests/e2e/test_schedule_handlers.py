@@ -11,7 +11,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.platform import DevPlatform, wait_for
+from tests.e2e.platform import DevPlatform, running, wait_for
 from tests.e2e.test_event_path import publish, settled_runs
 
 APP = """
@@ -46,17 +46,8 @@ fn (event) {
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
-    dev = DevPlatform({"app.hot": APP}, include_examples=False).start()
-    try:
+    with running({"app.hot": APP}, include_examples=False) as dev:
         yield dev
-    finally:
-        dev.stop()
-
-
-@pytest.fixture()
-def api(platform: DevPlatform) -> Iterator[httpx.Client]:
-    with platform.client() as client:
-        yield client
 
 
 def _builtin_run(api: httpx.Client, platform: DevPlatform, trigger_event_id: str, event_type: str) -> dict[str, Any]:

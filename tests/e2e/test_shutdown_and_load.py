@@ -14,7 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.platform import DevPlatform, wait_for
+from tests.e2e.platform import DevPlatform, running, wait_for
 from tests.e2e.test_event_path import publish, settled_runs
 
 WORK = """
@@ -40,18 +40,9 @@ EVENTS = 5000
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
-    dev = DevPlatform({"work.hot": WORK}, include_examples=False,
-                      env={"HOT_ACK_WAIT": "3", "HOT_DEV_EXECUTORS": "2", "HOT_SHUTDOWN_GRACE": "3"}).start()
-    try:
+    with running({"work.hot": WORK}, include_examples=False,
+                      env={"HOT_ACK_WAIT": "3", "HOT_DEV_EXECUTORS": "2", "HOT_SHUTDOWN_GRACE": "3"}) as dev:
         yield dev
-    finally:
-        dev.stop()
-
-
-@pytest.fixture()
-def api(platform: DevPlatform) -> Iterator[httpx.Client]:
-    with platform.client() as client:
-        yield client
 
 
 def _running_run(api: httpx.Client, ms: int) -> tuple[dict[str, Any], str]:

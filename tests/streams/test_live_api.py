@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from services.core import subjects
-from tests.e2e.platform import DevPlatform, wait_for
+from tests.e2e.platform import DevPlatform, running, wait_for
 from tests.streams.sse_client import parse_blocks, read_sse
 
 CAP_S = 4
@@ -39,19 +39,10 @@ fn (event) {
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
-    dev = DevPlatform({"failing.hot": FAILING},
+    with running({"failing.hot": FAILING},
                       env={"HOT_SSE_MAX_SECONDS": str(CAP_S), "HOT_SSE_KEEPALIVE_SECONDS": "1",
-                           "HOT_SSE_MAX_BACKLOG_BYTES": "262144"}).start()
-    try:
+                           "HOT_SSE_MAX_BACKLOG_BYTES": "262144"}) as dev:
         yield dev
-    finally:
-        dev.stop()
-
-
-@pytest.fixture()
-def api(platform: DevPlatform) -> Iterator[httpx.Client]:
-    with platform.client() as client:
-        yield client
 
 
 def publish(api: httpx.Client, event_type: str, data: Any, **extra: Any) -> dict[str, Any]:
