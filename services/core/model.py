@@ -105,6 +105,20 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Stream:
+    """A stream's durable record: the correlation of a workflow's events and runs."""
+
+    stream_id: str
+    env_id: str
+    created_at: datetime
+    started_at: datetime
+    last_activity_at: datetime
+    total_runs: int
+    total_events: int
+    total_duration_ms: int
+
+
+@dataclass(frozen=True)
 class Handler:
     """A deployed `on-event` handler."""
 

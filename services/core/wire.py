@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.core import model
 from services.core.pb import hot_common_pb2 as pb
+from services.core.pb import hot_streams_pb2 as streams_pb
 
 
 def ts_to_proto(value: datetime) -> Timestamp:
@@ -92,3 +93,17 @@ def page_from_proto(msg: pb.PageRequest | None) -> model.Page:
 def rfc3339(value: datetime) -> str:
     """UTC RFC 3339 with microseconds and a `Z` suffix, as the public API writes timestamps."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def stream_to_proto(stream: model.Stream) -> streams_pb.StreamRecord:
+    return streams_pb.StreamRecord(
+        stream_id=stream.stream_id, env_id=stream.env_id, created_at=ts_to_proto(stream.created_at),
+        started_at=ts_to_proto(stream.started_at), last_activity_at=ts_to_proto(stream.last_activity_at),
+        total_runs=stream.total_runs, total_events=stream.total_events, total_duration_ms=stream.total_duration_ms)
+
+
+def stream_from_proto(msg: streams_pb.StreamRecord) -> model.Stream:
+    return model.Stream(
+        stream_id=msg.stream_id, env_id=msg.env_id, created_at=ts_from_proto(msg.created_at),
+        started_at=ts_from_proto(msg.started_at), last_activity_at=ts_from_proto(msg.last_activity_at),
+        total_runs=msg.total_runs, total_events=msg.total_events, total_duration_ms=msg.total_duration_ms)

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.core import model
 from services.core.errors import Forbidden, Unprocessable
 from services.core.ids import new_id, parse_uuid
 from services.core.wire import rfc3339
@@ -25,7 +26,7 @@ from services.gateway.fanout import render
 from services.gateway.responses import event_response, run_response
 from services.gateway.sse_limits import too_many
 from services.gateway.state import FANOUT, INGEST, SSE_CHANNELS, SSE_LIMITER, SSE_OPTIONS, STREAMS
-from services.gateway.streams_client import REPLAY_DONE, StreamInfo
+from services.gateway.streams_client import REPLAY_DONE
 
 stream_routes = web.RouteTableDef()
 SseHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -217,7 +218,7 @@ async def subscribe_env(request: web.Request) -> web.StreamResponse:
     return channel.response
 
 
-def _stream_body(s: StreamInfo) -> dict[str, Any]:
+def _stream_body(s: model.Stream) -> dict[str, Any]:
     return {"stream_id": s.stream_id, "env_id": s.env_id, "created_at": rfc3339(s.created_at),
             "started_at": rfc3339(s.started_at), "last_activity_at": rfc3339(s.last_activity_at),
             "total_runs": s.total_runs, "total_events": s.total_events, "total_duration_ms": s.total_duration_ms}

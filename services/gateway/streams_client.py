@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import grpc
@@ -32,20 +31,8 @@ class StreamMessage:
 
 
 @dataclass(frozen=True)
-class StreamInfo:
-    stream_id: str
-    env_id: str
-    created_at: datetime
-    started_at: datetime
-    last_activity_at: datetime
-    total_runs: int
-    total_events: int
-    total_duration_ms: int
-
-
-@dataclass(frozen=True)
 class StreamDetail:
-    stream: StreamInfo
+    stream: model.Stream
     runs: list[model.Run]
     events: list[model.Event]
     live_subscribers: int
@@ -62,13 +49,6 @@ def message_from_proto(msg: pb.StreamMessage) -> StreamMessage:
         return StreamMessage(msg.kind, stream_data_id=d.stream_data_id, run_id=d.run_id, data_type=d.data_type,
                              payload_json=d.payload_json or "null")
     return StreamMessage(msg.kind)
-
-
-def _info(s: pb.StreamRecord) -> StreamInfo:
-    return StreamInfo(stream_id=s.stream_id, env_id=s.env_id, created_at=wire.ts_from_proto(s.created_at),
-                      started_at=wire.ts_from_proto(s.started_at),
-                      last_activity_at=wire.ts_from_proto(s.last_activity_at), total_runs=s.total_runs,
-                      total_events=s.total_events, total_duration_ms=s.total_duration_ms)
 
 
 class StreamsClient:
@@ -115,17 +95,17 @@ class StreamsClient:
         async for msg in call:
             yield msg.kind, msg.payload_json
 
-    async def list_streams(self, env_id: str, page: model.Page) -> model.PageOf[StreamInfo]:
+    async def list_streams(self, env_id: str, page: model.Page) -> model.PageOf[model.Stream]:
         msg = await self._stub.ListStreams(
             pb.ListStreamsRequest(env_id=env_id, page=common_pb.PageRequest(limit=page.limit, offset=page.offset)),
             timeout=CALL_TIMEOUT_S)
-        return model.PageOf([_info(s) for s in msg.streams], msg.page.total,
+        return model.PageOf([wire.stream_from_proto(s) for s in msg.streams], msg.page.total,
                             model.Page(limit=msg.page.limit, offset=msg.page.offset))
 
     async def get_stream(self, env_id: str, stream_id: str) -> StreamDetail:
         msg = await self._stub.GetStream(pb.GetStreamRequest(env_id=env_id, stream_id=stream_id),
                                          timeout=CALL_TIMEOUT_S)
-        return StreamDetail(stream=_info(msg.stream), runs=[wire.run_from_proto(r) for r in msg.runs],
+        return StreamDetail(stream=wire.stream_from_proto(msg.stream), runs=[wire.run_from_proto(r) for r in msg.runs],
                             events=[wire.event_from_proto(e) for e in msg.events],
                             live_subscribers=msg.live_subscribers, messages_sent=msg.messages_sent,
                             bytes_sent=msg.bytes_sent,

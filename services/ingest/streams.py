@@ -68,13 +68,6 @@ def message_to_proto(message: LiveMessage) -> pb.StreamMessage:
     return out
 
 
-def stream_record_to_proto(s: streams_store.StreamRecord) -> pb.StreamRecord:
-    return pb.StreamRecord(stream_id=s.stream_id, env_id=s.env_id, created_at=wire.ts_to_proto(s.created_at),
-                           started_at=wire.ts_to_proto(s.started_at),
-                           last_activity_at=wire.ts_to_proto(s.last_activity_at), total_runs=s.total_runs,
-                           total_events=s.total_events, total_duration_ms=s.total_duration_ms)
-
-
 def _changes(run: model.Run) -> tuple[Any, ...]:
     return (run.status, run.stop_time, wire.dumps(run.result), run.retry_attempt, run.next_retry_at)
 
@@ -171,7 +164,7 @@ class StreamsServicer(pb_grpc.StreamsServicer):
     @rpc_errors
     async def ListStreams(self, request: pb.ListStreamsRequest, context: Context) -> pb.ListStreamsResponse:
         page = await streams_store.list_streams(self._pool, request_env(request), wire.page_from_proto(request.page))
-        return pb.ListStreamsResponse(streams=[stream_record_to_proto(s) for s in page.items],
+        return pb.ListStreamsResponse(streams=[wire.stream_to_proto(s) for s in page.items],
                                       page=wire.page_to_proto(page))
 
     @rpc_errors
@@ -183,7 +176,7 @@ class StreamsServicer(pb_grpc.StreamsServicer):
         events = await streams_store.stream_events(self._pool, env_id, stream_id)
         error = await streams_store.last_error(self._pool, env_id, stream_id)
         counters = self._hub.counters.get(stream_id)
-        detail = pb.StreamDetail(stream=stream_record_to_proto(record), runs=[wire.run_to_proto(r) for r in runs],
+        detail = pb.StreamDetail(stream=wire.stream_to_proto(record), runs=[wire.run_to_proto(r) for r in runs],
                                  events=[wire.event_to_proto(e) for e in events],
                                  live_subscribers=self._hub.subscriber_count(env_id, stream_id),
                                  messages_sent=counters.messages if counters else 0,

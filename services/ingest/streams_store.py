@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from services.core import model
@@ -14,18 +13,6 @@ from services.ingest.store import _EVENT_COLUMNS, _RUN_COLUMNS, _RUN_FROM, event
 
 REPLAY_LIMIT = 100
 """Runs a (re)connecting subscriber is told about, newest first (platform-spec §5.6)."""
-
-
-@dataclass(frozen=True)
-class StreamRecord:
-    stream_id: str
-    env_id: str
-    created_at: datetime
-    started_at: datetime
-    last_activity_at: datetime
-    total_runs: int
-    total_events: int
-    total_duration_ms: int
 
 
 @dataclass(frozen=True)
@@ -50,11 +37,11 @@ _STREAM_COLUMNS = ("stream_id::text, env_id::text, created_at, started_at, last_
                    "total_events, total_duration_ms")
 
 
-def _stream_from_row(row: dict[str, Any]) -> StreamRecord:
-    return StreamRecord(**row)
+def _stream_from_row(row: dict[str, Any]) -> model.Stream:
+    return model.Stream(**row)
 
 
-async def get_stream(pool: Pool, env_id: str, stream_id: str) -> StreamRecord:
+async def get_stream(pool: Pool, env_id: str, stream_id: str) -> model.Stream:
     """The stream, or NotFound when it does not exist in this environment."""
     async with pool.connection() as conn:
         cur = await conn.execute(f"SELECT {_STREAM_COLUMNS} FROM hot.stream WHERE stream_id = %s AND env_id = %s",
@@ -65,7 +52,7 @@ async def get_stream(pool: Pool, env_id: str, stream_id: str) -> StreamRecord:
     return _stream_from_row(row)
 
 
-async def list_streams(pool: Pool, env_id: str, page: model.Page) -> model.PageOf[StreamRecord]:
+async def list_streams(pool: Pool, env_id: str, page: model.Page) -> model.PageOf[model.Stream]:
     """Streams of the environment, most recently active first."""
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT count(*) AS n FROM hot.stream WHERE env_id = %s", (env_id,))
