@@ -67,3 +67,17 @@ async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
                                      kwargs={"row_factory": dict_row, "autocommit": True})
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+Row = dict[str, Any]
+
+
+async def fetch_page(pool: Pool, *, select: str, source: str, where: str, params: tuple[Any, ...], order: str,
+                     limit: int, offset: int) -> tuple[list[Row], int]:
+    """One page of `SELECT {select} FROM {source} WHERE {where} ORDER BY {order}` and the total row count."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(f"SELECT count(*) AS n FROM {source} WHERE {where}", params)
+        total = int((await cur.fetchone() or {"n": 0})["n"])
+        cur = await conn.execute(f"SELECT {select} FROM {source} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                                 (*params, limit, offset))
+        return await cur.fetchall(), total

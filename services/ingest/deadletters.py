@@ -17,7 +17,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from services.core import model, subjects
+from services.core import db, model, subjects
 from services.core.db import Pool
 from services.core.errors import NotFound
 from services.core.ids import new_id
@@ -66,13 +66,10 @@ async def record(pool: Pool, event_id: str, deliveries: int, reason: str) -> boo
 async def list_dead_letters(pool: Pool, env_id: str, page: model.Page,
                             include_replayed: bool) -> model.PageOf[DeadLetter]:
     where = "d.env_id = %s" + ("" if include_replayed else " AND d.replayed_at IS NULL")
-    async with pool.connection() as conn:
-        cur = await conn.execute(f"SELECT count(*) AS n FROM hot.dead_letter d WHERE {where}", (env_id,))
-        total = (await cur.fetchone() or {"n": 0})["n"]
-        cur = await conn.execute(
-            f"SELECT {_COLUMNS} FROM hot.dead_letter d JOIN hot.event e ON e.event_id = d.event_id "
-            f"WHERE {where} ORDER BY d.created_at DESC LIMIT %s OFFSET %s", (env_id, page.limit, page.offset))
-        rows = await cur.fetchall()
+    rows, total = await db.fetch_page(pool, select=_COLUMNS,
+                                      source="hot.dead_letter d JOIN hot.event e ON e.event_id = d.event_id",
+                                      where=where, params=(env_id,), order="d.created_at DESC",
+                                      limit=page.limit, offset=page.offset)
     return model.PageOf([_from_row(r) for r in rows], total, page)
 
 

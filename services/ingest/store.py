@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from services.core import model
+from services.core import db, model
 from services.core.db import Pool
 from services.core.errors import NotFound
 from services.core.ids import new_id
@@ -114,29 +114,17 @@ async def get_event(pool: Pool, env_id: str, event_id: str) -> model.Event:
 
 
 async def list_events(pool: Pool, env_id: str, page: model.Page) -> model.PageOf[model.Event]:
-    async with pool.connection() as conn:
-        cur = await conn.execute("SELECT count(*) AS n FROM hot.event WHERE env_id = %s", (env_id,))
-        total = (await cur.fetchone() or {"n": 0})["n"]
-        cur = await conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM hot.event WHERE env_id = %s "
-            "ORDER BY event_time DESC, event_id DESC LIMIT %s OFFSET %s",
-            (env_id, page.limit, page.offset),
-        )
-        rows = await cur.fetchall()
+    rows, total = await db.fetch_page(pool, select=EVENT_COLUMNS, source="hot.event", where="env_id = %s",
+                                      params=(env_id,), order="event_time DESC, event_id DESC",
+                                      limit=page.limit, offset=page.offset)
     return model.PageOf([event_from_row(r) for r in rows], total, page)
 
 
 async def _page_of_runs(pool: Pool, where: str, params: tuple[Any, ...],
                         page: model.Page) -> model.PageOf[model.Run]:
-    async with pool.connection() as conn:
-        cur = await conn.execute(f"SELECT count(*) AS n FROM hot.run r WHERE {where}", params)
-        total = (await cur.fetchone() or {"n": 0})["n"]
-        cur = await conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM {_RUN_FROM} WHERE {where} "
-            "ORDER BY r.start_time DESC, r.run_id DESC LIMIT %s OFFSET %s",
-            (*params, page.limit, page.offset),
-        )
-        rows = await cur.fetchall()
+    rows, total = await db.fetch_page(pool, select=_RUN_COLUMNS, source=_RUN_FROM, where=where, params=params,
+                                      order="r.start_time DESC, r.run_id DESC", limit=page.limit,
+                                      offset=page.offset)
     return model.PageOf([run_from_row(r) for r in rows], total, page)
 
 

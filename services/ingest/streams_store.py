@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.core import model
+from services.core import db, model
 from services.core.db import Pool
 from services.core.errors import NotFound
 from services.core.ids import parse_uuid
@@ -54,13 +54,9 @@ async def get_stream(pool: Pool, env_id: str, stream_id: str) -> model.Stream:
 
 async def list_streams(pool: Pool, env_id: str, page: model.Page) -> model.PageOf[model.Stream]:
     """Streams of the environment, most recently active first."""
-    async with pool.connection() as conn:
-        cur = await conn.execute("SELECT count(*) AS n FROM hot.stream WHERE env_id = %s", (env_id,))
-        total = (await cur.fetchone() or {"n": 0})["n"]
-        cur = await conn.execute(
-            f"SELECT {_STREAM_COLUMNS} FROM hot.stream WHERE env_id = %s "
-            "ORDER BY last_activity_at DESC, stream_id DESC LIMIT %s OFFSET %s", (env_id, page.limit, page.offset))
-        rows = await cur.fetchall()
+    rows, total = await db.fetch_page(pool, select=_STREAM_COLUMNS, source="hot.stream", where="env_id = %s",
+                                      params=(env_id,), order="last_activity_at DESC, stream_id DESC",
+                                      limit=page.limit, offset=page.offset)
     return model.PageOf([_stream_from_row(r) for r in rows], total, page)
 
 
