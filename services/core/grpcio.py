@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeAlias, TypeVar
 
 import grpc
@@ -42,23 +42,45 @@ def platform_status(err: PlatformError) -> grpc.Status:
                                                   details=[detail]))
 
 
+async def _abort(context: Context, error: Exception, method: str) -> None:
+    """End the call with the status for `error`: PlatformError → its status with details; anything else
+    → INTERNAL (logged). An AbortError is the call already ending: let it through."""
+    if isinstance(error, grpc.aio.AbortError):
+        raise error
+    if isinstance(error, PlatformError):
+        await context.abort_with_status(platform_status(error))
+    log.error("unhandled error in %s", method, exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+
 def rpc_errors(
     method: Callable[[Any, Req, Context], Awaitable[Resp]],
 ) -> Callable[[Any, Req, Context], Awaitable[Resp]]:
-    """Decorate a servicer method: PlatformError → status with details; anything else → INTERNAL."""
+    """Decorate a unary servicer method: PlatformError → status with details; anything else → INTERNAL."""
 
     @functools.wraps(method)
     async def wrapper(self: Any, request: Req, context: Context) -> Resp:
         try:
             return await method(self, request, context)
-        except PlatformError as err:
-            await context.abort_with_status(platform_status(err))
-        except grpc.aio.AbortError:
-            raise
-        except Exception:
-            log.exception("unhandled error in %s", method.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        except Exception as error:  # noqa: BLE001 - _abort maps every error to a status
+            await _abort(context, error, method.__name__)
         raise AssertionError("unreachable")  # abort always raises
+
+    return wrapper
+
+
+def stream_rpc_errors(
+    method: Callable[[Any, Any, Context], AsyncIterator[Any]],
+) -> Callable[[Any, Any, Context], AsyncIterator[Any]]:
+    """`rpc_errors` for server-streaming methods."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Any, context: Context) -> AsyncIterator[Any]:
+        try:
+            async for item in method(self, request, context):
+                yield item
+        except Exception as error:  # noqa: BLE001 - _abort maps every error to a status
+            await _abort(context, error, method.__name__)
 
     return wrapper
 

@@ -4,10 +4,9 @@ and the read side of streams, run statistics, environments and deployed handlers
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +14,8 @@ import grpc
 
 from services.core import model, wire
 from services.core.db import Pool
-from services.core.errors import NotFound, PlatformError
-from services.core.grpcio import Context, platform_status, rpc_errors
+from services.core.errors import NotFound
+from services.core.grpcio import Context, rpc_errors, stream_rpc_errors
 from services.core.pb import hot_common_pb2 as common_pb
 from services.core.pb import hot_streams_pb2 as pb
 from services.core.pb import hot_streams_pb2_grpc as pb_grpc
@@ -34,27 +33,6 @@ POLL_SETTLE_S = 1.0
 WATCH_INTERVAL_S = 0.25
 """How often a run watch re-reads its run (platform-spec §5.4)."""
 ENV_FEED_MAX_S = 3600.0
-
-
-def stream_rpc_errors(
-    method: Callable[[Any, Any, Context], AsyncIterator[Any]],
-) -> Callable[[Any, Any, Context], AsyncIterator[Any]]:
-    """`rpc_errors` for server-streaming methods."""
-
-    @functools.wraps(method)
-    async def wrapper(self: Any, request: Any, context: Context) -> AsyncIterator[Any]:
-        try:
-            async for item in method(self, request, context):
-                yield item
-        except PlatformError as err:
-            await context.abort_with_status(platform_status(err))
-        except grpc.aio.AbortError:
-            raise
-        except Exception:
-            log.exception("unhandled error in %s", method.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-
-    return wrapper
 
 
 def message_to_proto(message: LiveMessage) -> pb.StreamMessage:
