@@ -19,24 +19,29 @@ log = logging.getLogger(__name__)
 FETCH_TIMEOUTS = (NatsTimeoutError, TimeoutError)
 """nats-py reports an empty fetch with its own TimeoutError or, from some paths, asyncio's."""
 
-HEARTBEAT_S = messaging.ACK_WAIT_S / 3
+HEARTBEATS_PER_ACK_WAIT = 3
 """Long runs tell JetStream they are still in progress, so it does not redeliver meanwhile."""
 
 
 class EventConsumer:
-    """Fetches messages from the shared durable consumer and processes up to `concurrency` at once."""
+    """Fetches messages from the shared durable consumer and processes up to `concurrency` at once.
+
+    `ack_wait_s` is the consumer's redelivery deadline (`Settings.ack_wait_s`); long runs send
+    an in-progress heartbeat `HEARTBEATS_PER_ACK_WAIT` times within it.
+    """
 
     def __init__(self, js: JetStreamContext, runner: EventRunner, *, concurrency: int,
-                 shutdown_grace_s: float = 30.0) -> None:
+                 ack_wait_s: float = 60.0, shutdown_grace_s: float = 30.0) -> None:
         self._js = js
         self._runner = runner
         self._concurrency = concurrency
+        self._ack_wait_s = ack_wait_s
         self._grace_s = shutdown_grace_s
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pull until `stop` is set, then shut down gracefully (see `shutdown`)."""
-        await messaging.ensure_executor_consumer(self._js)
+        await messaging.ensure_executor_consumer(self._js, ack_wait_s=self._ack_wait_s)
         sub = await self._js.pull_subscribe_bind(subjects.EXECUTOR_CONSUMER, stream=subjects.EVENTS_STREAM)
         while not stop.is_set():
             free = self._concurrency - len(self._tasks)
@@ -114,10 +119,9 @@ class EventConsumer:
         await msg.ack()
         self._runner.counters.events_acked += 1
 
-    @staticmethod
-    async def _heartbeat(msg: Msg) -> None:
+    async def _heartbeat(self, msg: Msg) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.sleep(self._ack_wait_s / HEARTBEATS_PER_ACK_WAIT)
             with contextlib.suppress(Exception):
                 await msg.in_progress()
 
