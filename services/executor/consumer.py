@@ -103,7 +103,7 @@ class EventConsumer:
             return
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         try:
-            await self._runner.process_event(queued.event_id, redelivered=msg.metadata.num_delivered > 1,
+            await self._runner.process_event(queued.event_id, redelivered=is_redelivery(msg, queued),
                                              traceparent=queued.traceparent or _header(msg, "traceparent"))
         except Interrupted:
             await _nak(msg, 0.0)
@@ -124,6 +124,16 @@ class EventConsumer:
             await asyncio.sleep(self._ack_wait_s / HEARTBEATS_PER_ACK_WAIT)
             with contextlib.suppress(Exception):
                 await msg.in_progress()
+
+
+def is_redelivery(msg: Msg, queued: exec_pb.QueuedEvent) -> bool:
+    """Whether earlier deliveries may have run some of the event's handlers.
+
+    A replayed dead letter is a new JetStream message (first delivery) of an event whose
+    earlier deliveries ran out: like a redelivery, its crashed runs are reconciled and the
+    handlers that already finished are skipped.
+    """
+    return msg.metadata.num_delivered > 1 or queued.replay
 
 
 async def _nak(msg: Msg, delay: float) -> None:
