@@ -25,7 +25,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 protos: $(STAMP)
-	$(PY) -m services.core.protogen
+	$(PY) -m services.devtools.protogen
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -30,9 +30,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from benchmarks.table import Row, print_table
 from services.core import db
-from services.core.credentials import ensure_dev_environment
-from services.core.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from services.core.ids import new_id
+from services.devtools.credentials import ensure_dev_environment
+from services.devtools.settings import StackSettings
+from services.devtools.stack import EmbeddedNats, EmbeddedPostgres, free_port
 from tests.conftest import make_temp_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,8 +123,9 @@ def _measure(dsn: str, window_start: datetime, window_end: datetime) -> dict[str
 def run(window_s: float = 30.0) -> list[Row]:
     """Start the stack, seed 10,000 schedules, let the scheduler fire for `window_s`, report lateness."""
     base = make_temp_dir("hot-sched-bench-")
-    nats = EmbeddedNats(base / "nats").start()
-    pg = EmbeddedPostgres(base / "pg").start()
+    stack = StackSettings.from_env()
+    nats = EmbeddedNats(base / "nats", settings=stack).start()
+    pg = EmbeddedPostgres(base / "pg", settings=stack).start()
     procs: list[subprocess.Popen[bytes]] = []
     try:
         db.migrate(pg.dsn)

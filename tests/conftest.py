@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from services.core.devstack import EmbeddedNats, EmbeddedPostgres
+from services.devtools.settings import StackSettings
+from services.devtools.stack import EmbeddedNats, EmbeddedPostgres
 
 
 def make_temp_dir(prefix: str) -> Path:
@@ -23,7 +24,7 @@ def make_temp_dir(prefix: str) -> Path:
 @pytest.fixture(scope="session")
 def nats_url() -> Iterator[str]:
     base = make_temp_dir("hot-nats-")
-    server = EmbeddedNats(base).start()
+    server = EmbeddedNats(base, settings=StackSettings.from_env()).start()
     yield server.url
     server.stop()
     shutil.rmtree(base, ignore_errors=True)
@@ -32,7 +33,7 @@ def nats_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def pg_dsn() -> Iterator[str]:
     base = make_temp_dir("hot-pg-")
-    server = EmbeddedPostgres(base, fast_unsafe=True).start()
+    server = EmbeddedPostgres(base, fast_unsafe=True, settings=StackSettings.from_env()).start()
     yield server.dsn
     server.stop()
     shutil.rmtree(base, ignore_errors=True)

@@ -27,10 +27,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.cli.supervisor import ServiceSpec, Supervisor
 from services.core import db
-from services.core.credentials import ensure_dev_environment
-from services.core.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from services.core.pb import hot_ingest_pb2 as ingest_pb
 from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
+from services.devtools.credentials import ensure_dev_environment
+from services.devtools.settings import DevSettings
+from services.devtools.stack import EmbeddedNats, EmbeddedPostgres, free_port
 
 log = logging.getLogger("hot.dev")
 
@@ -123,9 +124,9 @@ class _Watcher(threading.Thread):
             self.changed.set()
 
 
-def run_dev(project: Path, port: int, name: str | None, executors: int = 1) -> int:
-    logging.basicConfig(level=os.environ.get("HOT_LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s dev %(levelname)s %(message)s")
+def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *, executors: int = 1) -> int:
+    """Run the platform until Ctrl-C (see the module docstring); `settings` from `DevSettings.from_env()`."""
+    logging.basicConfig(level=settings.platform.log_level, format="%(asctime)s dev %(levelname)s %(message)s")
     project = project.resolve()
     if not project.is_dir():
         print(f"hot dev: project folder {project} does not exist", file=sys.stderr)
@@ -147,13 +148,14 @@ def run_dev(project: Path, port: int, name: str | None, executors: int = 1) -> i
     supervisor: Supervisor | None = None
     watcher: _Watcher | None = None
     try:
-        nats_url = os.environ.get("NATS_URL", "")
+        stack = settings.stack
+        nats_url = settings.platform.nats_url
         if not nats_url:
-            nats_server = EmbeddedNats(data_dir / "nats", port=int(os.environ.get("NATS_PORT", 0)) or None).start()
+            nats_server = EmbeddedNats(data_dir / "nats", port=stack.nats_port or None, settings=stack).start()
             nats_url = nats_server.url
-        database_url = os.environ.get("DATABASE_URL", "")
+        database_url = settings.platform.database_url
         if not database_url:
-            postgres = EmbeddedPostgres(data_dir / "pg", port=int(os.environ.get("PG_PORT", 0)) or None).start()
+            postgres = EmbeddedPostgres(data_dir / "pg", port=stack.pg_port or None, settings=stack).start()
             database_url = postgres.dsn
         db.migrate(database_url)
         previous_key = None

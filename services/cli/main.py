@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -22,17 +21,24 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--project", type=Path, default=Path("."), help="folder of .hot files to deploy (default: .)")
     dev.add_argument("--port", type=int, default=4681, help="gateway HTTP port (default 4681; 0 picks a free one)")
     dev.add_argument("--name", default=None, help="project name (default: the folder's name)")
-    dev.add_argument("--executors", type=int, default=int(os.environ.get("HOT_DEV_EXECUTORS", "1")),
+    dev.add_argument("--executors", type=int, default=None,
                      help="executor processes to run (default 1, or HOT_DEV_EXECUTORS)")
     for name in LANGUAGE_COMMANDS:
         sub.add_parser(name, help=f"hot {name} … (Hot language tools)")
     parsed = parser.parse_args(args)
     if parsed.command == "dev":
         from services.cli.dev import run_dev
+        from services.core.config import SettingsError
+        from services.devtools.settings import DevSettings
 
-        if parsed.executors < 1:
+        try:
+            settings = DevSettings.from_env()
+        except SettingsError as exc:
+            parser.error(str(exc))
+        executors = settings.executors if parsed.executors is None else parsed.executors
+        if executors < 1:
             parser.error("--executors must be at least 1")
-        return run_dev(parsed.project, parsed.port, parsed.name, parsed.executors)
+        return run_dev(parsed.project, parsed.port, parsed.name, settings, executors=executors)
     return 2
 
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO
 
-from services.core.devstack import setpriv_prefix, stop_process
+from services.devtools.stack import setpriv_prefix, stop_process
 
 log = logging.getLogger(__name__)
 

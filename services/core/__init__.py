@@ -1,4 +1,6 @@
-"""Shared kernel: configuration, ids, database, NATS wiring, generated stubs, telemetry, dev stack.
+"""Shared kernel: configuration, ids, tokens, database, NATS wiring, generated stubs, telemetry.
+
+Development tooling (embedded servers, stub generation, dev credentials) is in `services.devtools`.
 
 Nothing here imports a service package; every service may import from here.
 """

@@ -1,33 +1,166 @@
-"""Configuration from environment variables (12-factor): one typed object per process.
+"""Configuration from environment variables (12-factor): typed, frozen settings objects.
 
-Every service reads `Settings.from_env()` once at start-up. Defaults are for local
-development; nothing defaults to the well-known NATS or PostgreSQL ports.
+Every service process parses `Settings.from_env()` once at start-up (`process.run_service`
+does it) and passes the parts down as constructor arguments; no other module reads the
+environment. Defaults are for local development; nothing defaults to the well-known NATS or
+PostgreSQL ports. A bad value fails start-up with a `SettingsError` naming the variable.
+Development tooling has its own settings (`services/devtools/settings.py`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+class SettingsError(ValueError):
+    """An environment variable holds a value its setting cannot take."""
 
 
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+class EnvReader:
+    """Typed reads of one environment mapping. An unset or blank variable gives the default;
+    anything else must parse, or a `SettingsError` names the variable and the value."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def _raw(self, name: str) -> str:
+        return self._env.get(name, "").strip()
+
+    def text(self, name: str, default: str = "") -> str:
+        return self._raw(name) or default
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        raw = self._raw(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise SettingsError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+        if minimum is not None and value < minimum:
+            raise SettingsError(f"environment variable {name} must be at least {minimum}, got {value}")
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        raw = self._raw(name)
+        if not raw:
+            return default
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise SettingsError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self._raw(name).lower()
+        if not raw:
+            return default
+        if raw in _TRUE:
+            return True
+        if raw in _FALSE:
+            return False
+        raise SettingsError(f"environment variable {name} must be one of {', '.join(_TRUE + _FALSE)}, got {raw!r}")
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+        raw = self._raw(name)
+        value = (raw.upper() if upper else raw.lower()) if raw else default
+        if value not in choices:
+            raise SettingsError(f"environment variable {name} must be one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class TracingSettings:
+    """Tracing (read by `telemetry.setup_tracing` and the executor).
+
+    Attributes:
+        interpreter_spans: a span per Hot call and flow (`HOT_TRACING`, default on). Off, only
+            each run's `hot.run` root span is recorded and programs run the compiled fast path.
+        otlp_endpoint: also export spans over OTLP when set (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+            else `OTEL_EXPORTER_OTLP_ENDPOINT`; default empty: no export). The OTLP exporter
+            reads the standard `OTEL_EXPORTER_OTLP_*` variables itself (endpoint, headers, TLS).
+    """
+
+    interpreter_spans: bool = True
+    otlp_endpoint: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> TracingSettings:
+        read = EnvReader(env)
+        return cls(interpreter_spans=read.flag("HOT_TRACING", True),
+                   otlp_endpoint=read.text("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+                   or read.text("OTEL_EXPORTER_OTLP_ENDPOINT"))
+
+
+@dataclass(frozen=True)
+class SseOptions:
+    """The gateway's SSE connection settings.
+
+    Attributes:
+        max_seconds: connection cap from connection start (`HOT_SSE_MAX_SECONDS`, default 300);
+            stream subscriptions end with `stream:complete`, others end silently.
+        keepalive_s: interval of keepalive comments (`HOT_SSE_KEEPALIVE_SECONDS`, default 15).
+        max_backlog_bytes: bytes a slow client may be behind before it is dropped
+            (`HOT_SSE_MAX_BACKLOG_BYTES`, default 4 MiB).
+    """
+
+    max_seconds: float = 300.0
+    keepalive_s: float = 15.0
+    max_backlog_bytes: int = 4 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SseOptions:
+        read = EnvReader(env)
+        return cls(max_seconds=read.number("HOT_SSE_MAX_SECONDS", 300.0),
+                   keepalive_s=read.number("HOT_SSE_KEEPALIVE_SECONDS", 15.0),
+                   max_backlog_bytes=int(read.number("HOT_SSE_MAX_BACKLOG_BYTES", 4 * 1024 * 1024)))
+
+
+@dataclass(frozen=True)
+class SseCaps:
+    """The gateway's concurrent SSE connection caps (platform-spec §5.7).
+
+    Attributes:
+        enforce: refuse a connection over a cap with 429 (`HOT_SSE_CAP_MODE=enforce`) instead of
+            only counting and logging it (`observe`, the default).
+        per_credential: open connections per API key (`HOT_SSE_CAP_PER_CREDENTIAL`, default 128).
+        per_org: open connections per organisation (`HOT_SSE_CAP_PER_ORG`, default 1024).
+        total: open connections of the gateway process (`HOT_SSE_CAP_GLOBAL`, default 10000).
+    """
+
+    enforce: bool = False
+    per_credential: int = 128
+    per_org: int = 1024
+    total: int = 10_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SseCaps:
+        read = EnvReader(env)
+        return cls(enforce=read.choice("HOT_SSE_CAP_MODE", "observe", ("observe", "enforce")) == "enforce",
+                   per_credential=read.integer("HOT_SSE_CAP_PER_CREDENTIAL", 128),
+                   per_org=read.integer("HOT_SSE_CAP_PER_ORG", 1024),
+                   total=read.integer("HOT_SSE_CAP_GLOBAL", 10_000))
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """Fault injection for the crash-recovery tests; empty (off) in every real deployment.
+
+    Attributes:
+        exit_before_publish: an event type; ingest exits the process (code 86) after committing
+            such an event and before publishing it (`HOT_FAULT_EXIT_BEFORE_PUBLISH`, default off).
+    """
+
+    exit_before_publish: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> FaultSettings:
+        return cls(exit_before_publish=EnvReader(env).text("HOT_FAULT_EXIT_BEFORE_PUBLISH"))
 
 
 @dataclass(frozen=True)
@@ -47,11 +180,19 @@ class Settings:
         db_pool_min / db_pool_max: connection pool bounds (`HOT_DB_POOL_MIN`=1, `HOT_DB_POOL_MAX`=10).
         run_timeout_s: default per-run timeout in seconds (`HOT_RUN_TIMEOUT`, default 300).
         executor_concurrency: runs an executor process executes at once (`HOT_EXECUTOR_CONCURRENCY`, 32).
+        ack_wait_s: seconds JetStream waits for an executor's ack or in-progress heartbeat before
+            redelivering an event (`HOT_ACK_WAIT`, default 60).
         auth_cache_ttl_s: how long the gateway trusts a verified API key (`HOT_AUTH_CACHE_TTL`, 10 s).
         rate_limit_rps: gateway requests per second per organisation (`HOT_RATE_LIMIT_RPS`, 0 = unlimited).
         shutdown_grace_s: on SIGTERM, how long in-flight runs may finish (`HOT_SHUTDOWN_GRACE`, 30 s).
+        scheduler_backfill: the scheduler replays fires missed while no leader ran
+            (`HOT_SCHEDULER_BACKFILL`, default false).
+        log_level: `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL` (`HOT_LOG_LEVEL`, default INFO).
         version: reported by `GET /status` (`HOT_VERSION`).
         git_sha: reported by `GET /status` (`HOT_GIT_SHA`).
+        tracing: see `TracingSettings`.
+        sse / sse_caps: the gateway's SSE settings, see `SseOptions` and `SseCaps`.
+        faults: test-only fault injection, see `FaultSettings`.
     """
 
     database_url: str = ""
@@ -65,37 +206,53 @@ class Settings:
     db_pool_max: int = 10
     run_timeout_s: float = 300.0
     executor_concurrency: int = 32
+    ack_wait_s: float = 60.0
     auth_cache_ttl_s: float = 10.0
     shutdown_grace_s: float = 30.0
     rate_limit_rps: float = 0.0
+    scheduler_backfill: bool = False
+    log_level: str = "INFO"
     version: str = "0.1.0"
     git_sha: str = "unknown"
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    sse: SseOptions = field(default_factory=SseOptions)
+    sse_caps: SseCaps = field(default_factory=SseCaps)
+    faults: FaultSettings = field(default_factory=FaultSettings)
 
     @classmethod
-    def from_env(cls) -> Settings:
-        """Read every setting from the environment, validating numbers."""
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """Read every setting from `env` (the process environment by default), validating values."""
+        read = EnvReader(env)
         return cls(
-            database_url=os.environ.get("DATABASE_URL", ""),
-            nats_url=os.environ.get("NATS_URL", ""),
-            ingest_addr=os.environ.get("HOT_INGEST_ADDR", ""),
-            scheduler_addr=os.environ.get("HOT_SCHEDULER_ADDR", ""),
-            grpc_listen=os.environ.get("HOT_GRPC_LISTEN", "127.0.0.1:0"),
-            http_host=os.environ.get("HOT_HTTP_HOST", "127.0.0.1"),
-            http_port=_int("HOT_HTTP_PORT", 4681),
-            db_pool_min=_int("HOT_DB_POOL_MIN", 1),
-            db_pool_max=_int("HOT_DB_POOL_MAX", 10),
-            run_timeout_s=_float("HOT_RUN_TIMEOUT", 300.0),
-            executor_concurrency=_int("HOT_EXECUTOR_CONCURRENCY", 32),
-            auth_cache_ttl_s=_float("HOT_AUTH_CACHE_TTL", 10.0),
-            shutdown_grace_s=_float("HOT_SHUTDOWN_GRACE", 30.0),
-            rate_limit_rps=_float("HOT_RATE_LIMIT_RPS", 0.0),
-            version=os.environ.get("HOT_VERSION", "0.1.0"),
-            git_sha=os.environ.get("HOT_GIT_SHA", "unknown"),
+            database_url=read.text("DATABASE_URL"),
+            nats_url=read.text("NATS_URL"),
+            ingest_addr=read.text("HOT_INGEST_ADDR"),
+            scheduler_addr=read.text("HOT_SCHEDULER_ADDR"),
+            grpc_listen=read.text("HOT_GRPC_LISTEN", "127.0.0.1:0"),
+            http_host=read.text("HOT_HTTP_HOST", "127.0.0.1"),
+            http_port=read.integer("HOT_HTTP_PORT", 4681, minimum=0),
+            db_pool_min=read.integer("HOT_DB_POOL_MIN", 1, minimum=0),
+            db_pool_max=read.integer("HOT_DB_POOL_MAX", 10, minimum=1),
+            run_timeout_s=read.number("HOT_RUN_TIMEOUT", 300.0),
+            executor_concurrency=read.integer("HOT_EXECUTOR_CONCURRENCY", 32, minimum=1),
+            ack_wait_s=read.number("HOT_ACK_WAIT", 60.0),
+            auth_cache_ttl_s=read.number("HOT_AUTH_CACHE_TTL", 10.0),
+            shutdown_grace_s=read.number("HOT_SHUTDOWN_GRACE", 30.0),
+            rate_limit_rps=read.number("HOT_RATE_LIMIT_RPS", 0.0),
+            scheduler_backfill=read.flag("HOT_SCHEDULER_BACKFILL", False),
+            log_level=read.choice("HOT_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
+            version=read.text("HOT_VERSION", "0.1.0"),
+            git_sha=read.text("HOT_GIT_SHA", "unknown"),
+            tracing=TracingSettings.from_env(env),
+            sse=SseOptions.from_env(env),
+            sse_caps=SseCaps.from_env(env),
+            faults=FaultSettings.from_env(env),
         )
 
     def require(self, *names: str) -> None:
         """Fail with one clear message naming every required setting that is empty."""
-        env_names = {"database_url": "DATABASE_URL", "nats_url": "NATS_URL", "ingest_addr": "HOT_INGEST_ADDR"}
+        env_names = {"database_url": "DATABASE_URL", "nats_url": "NATS_URL", "ingest_addr": "HOT_INGEST_ADDR",
+                     "scheduler_addr": "HOT_SCHEDULER_ADDR"}
         missing = [env_names.get(n, n) for n in names if not getattr(self, n)]
         if missing:
             raise SystemExit(f"missing required environment variable(s): {', '.join(missing)}")

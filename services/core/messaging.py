@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import nats
 from nats.aio.client import Client
@@ -15,8 +14,6 @@ from services.core import subjects
 
 log = logging.getLogger(__name__)
 
-ACK_WAIT_S = float(os.environ.get("HOT_ACK_WAIT", "60"))
-"""Seconds JetStream waits for an ack (or an in-progress heartbeat) before redelivering."""
 MAX_DELIVER = 3
 DEDUP_WINDOW_S = 120.0
 
@@ -54,25 +51,26 @@ async def ensure_event_stream(js: JetStreamContext) -> None:
     await js.update_stream(config)
 
 
-def executor_consumer_config() -> ConsumerConfig:
-    """The durable pull consumer every executor replica shares."""
+def executor_consumer_config(*, ack_wait_s: float) -> ConsumerConfig:
+    """The durable pull consumer every executor replica shares; JetStream redelivers a message
+    not acknowledged (nor kept alive by an in-progress heartbeat) within `ack_wait_s`."""
     return ConsumerConfig(
         durable_name=subjects.EXECUTOR_CONSUMER,
         ack_policy=AckPolicy.EXPLICIT,
-        ack_wait=ACK_WAIT_S,
+        ack_wait=ack_wait_s,
         max_deliver=MAX_DELIVER,
         max_ack_pending=10_000,
         filter_subject=subjects.EVENTS_SUBJECTS,
     )
 
 
-async def ensure_executor_consumer(js: JetStreamContext) -> None:
+async def ensure_executor_consumer(js: JetStreamContext, *, ack_wait_s: float) -> None:
     """Create the shared durable consumer, or recreate it when its delivery settings changed.
 
     Recreating a work-queue consumer loses nothing: unacknowledged messages stay in the
     stream and are delivered to the new consumer.
     """
-    wanted = executor_consumer_config()
+    wanted = executor_consumer_config(ack_wait_s=ack_wait_s)
     try:
         info = await js.consumer_info(subjects.EVENTS_STREAM, subjects.EXECUTOR_CONSUMER)
     except NotFoundError:

@@ -1,27 +1,31 @@
-"""Running a service process: logging, the event loop, and graceful stop on SIGTERM/SIGINT."""
+"""Running a service process: settings, logging, the event loop, and graceful stop on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 
+from services.core.config import Settings, SettingsError
 from services.core.telemetry import setup_tracing
 
 
-def configure_logging(service: str) -> None:
-    level = os.environ.get("HOT_LOG_LEVEL", "INFO").upper()
+def configure_logging(service: str, level: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s")
 
 
-def run_service(service: str, main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
-    """Run `main(stop)` until it returns; SIGTERM and SIGINT set `stop` so it can drain and exit."""
-    configure_logging(service)
-    setup_tracing(f"hot-{service}")
+def run_service(service: str, main: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
+    """Read the settings once, then run `main(settings, stop)` until it returns; SIGTERM and
+    SIGINT set `stop` so it can drain and exit. A bad setting stops the process with its message."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise SystemExit(f"hot-{service}: {exc}") from None
+    configure_logging(service, settings.log_level)
+    setup_tracing(f"hot-{service}", settings.tracing)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
@@ -34,6 +38,6 @@ def run_service(service: str, main: Callable[[asyncio.Event], Awaitable[None]]) 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await main(stop)
+        await main(settings, stop)
 
     runner(wrapper())

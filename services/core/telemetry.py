@@ -1,8 +1,9 @@
 """OpenTelemetry set-up for a service process.
 
 Each process installs one tracer provider (the global one can be set only once). When
-the standard `OTEL_EXPORTER_OTLP_*` variables name an endpoint and the OTLP exporter
-package is installed, spans are also exported over OTLP; otherwise nothing is exported.
+the tracing settings name an OTLP endpoint (the standard `OTEL_EXPORTER_OTLP_*` variables,
+see `config.TracingSettings`) and the OTLP exporter package is installed, spans are also
+exported over OTLP; otherwise nothing is exported.
 
 gRPC servers and clients (`grpc.aio`) are instrumented with the maintained
 `opentelemetry-instrumentation-grpc` when it is installed: it records a span per RPC and
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,13 +23,15 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+from services.core.config import TracingSettings
+
 log = logging.getLogger(__name__)
 
 
-def setup_tracing(service_name: str) -> TracerProvider:
+def setup_tracing(service_name: str, settings: TracingSettings) -> TracerProvider:
     """Install and return this process's tracer provider."""
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+    if settings.otlp_endpoint:
         try:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found]
                 OTLPSpanExporter,

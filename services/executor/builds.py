@@ -25,6 +25,7 @@ class BuildCache:
         self._programs: dict[str, Program] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._max = max_builds
+        self._warming: set[asyncio.Task[None]] = set()
 
     def __len__(self) -> int:
         return len(self._programs)
@@ -44,6 +45,13 @@ class BuildCache:
                 self._programs[build_id] = program
         self._locks.pop(build_id, None)
         return program
+
+    def preload(self, build_id: str) -> None:
+        """Start loading a build in the background (at start-up and on each deploy), so its first
+        event does not wait for parsing; the cache keeps the task alive until it is done."""
+        task = asyncio.create_task(self.warm([build_id]))
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
 
     async def warm(self, build_ids: list[str]) -> None:
         """Load builds ahead of their first event, so that event does not wait for parsing."""

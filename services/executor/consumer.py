@@ -19,24 +19,29 @@ log = logging.getLogger(__name__)
 FETCH_TIMEOUTS = (NatsTimeoutError, TimeoutError)
 """nats-py reports an empty fetch with its own TimeoutError or, from some paths, asyncio's."""
 
-HEARTBEAT_S = messaging.ACK_WAIT_S / 3
+HEARTBEATS_PER_ACK_WAIT = 3
 """Long runs tell JetStream they are still in progress, so it does not redeliver meanwhile."""
 
 
 class EventConsumer:
-    """Fetches messages from the shared durable consumer and processes up to `concurrency` at once."""
+    """Fetches messages from the shared durable consumer and processes up to `concurrency` at once.
+
+    `ack_wait_s` is the consumer's redelivery deadline (`Settings.ack_wait_s`); long runs send
+    an in-progress heartbeat `HEARTBEATS_PER_ACK_WAIT` times within it.
+    """
 
     def __init__(self, js: JetStreamContext, runner: EventRunner, *, concurrency: int,
-                 shutdown_grace_s: float = 30.0) -> None:
+                 ack_wait_s: float = 60.0, shutdown_grace_s: float = 30.0) -> None:
         self._js = js
         self._runner = runner
         self._concurrency = concurrency
+        self._ack_wait_s = ack_wait_s
         self._grace_s = shutdown_grace_s
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pull until `stop` is set, then shut down gracefully (see `shutdown`)."""
-        await messaging.ensure_executor_consumer(self._js)
+        await messaging.ensure_executor_consumer(self._js, ack_wait_s=self._ack_wait_s)
         sub = await self._js.pull_subscribe_bind(subjects.EXECUTOR_CONSUMER, stream=subjects.EVENTS_STREAM)
         while not stop.is_set():
             free = self._concurrency - len(self._tasks)
@@ -98,7 +103,7 @@ class EventConsumer:
             return
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         try:
-            await self._runner.process_event(queued.event_id, redelivered=msg.metadata.num_delivered > 1,
+            await self._runner.process_event(queued.event_id, redelivered=is_redelivery(msg, queued),
                                              traceparent=queued.traceparent or _header(msg, "traceparent"))
         except Interrupted:
             await _nak(msg, 0.0)
@@ -114,12 +119,21 @@ class EventConsumer:
         await msg.ack()
         self._runner.counters.events_acked += 1
 
-    @staticmethod
-    async def _heartbeat(msg: Msg) -> None:
+    async def _heartbeat(self, msg: Msg) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.sleep(self._ack_wait_s / HEARTBEATS_PER_ACK_WAIT)
             with contextlib.suppress(Exception):
                 await msg.in_progress()
+
+
+def is_redelivery(msg: Msg, queued: exec_pb.QueuedEvent) -> bool:
+    """Whether earlier deliveries may have run some of the event's handlers.
+
+    A replayed dead letter is a new JetStream message (first delivery) of an event whose
+    earlier deliveries ran out: like a redelivery, its crashed runs are reconciled and the
+    handlers that already finished are skipped.
+    """
+    return msg.metadata.num_delivered > 1 or queued.replay
 
 
 async def _nak(msg: Msg, delay: float) -> None:

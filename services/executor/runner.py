@@ -2,8 +2,9 @@
 
 The JetStream message is acknowledged by the caller only after `process_event` returns,
 that is after every selected handler has a terminal (or `pending_retry`) row: a crash
-before that means redelivery (at-least-once). On redelivery, runs a crashed delivery left
-`running` are failed first and handlers that already finished are skipped.
+before that means redelivery (at-least-once). On redelivery (and on the replay of a dead
+letter, which the consumer reports as one), runs a crashed delivery left `running` are
+failed first and handlers that already finished are skipped.
 """
 
 from __future__ import annotations

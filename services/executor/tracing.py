@@ -4,13 +4,13 @@ The Hot interpreter reports calls through the small `hotlang.tracing.Tracer` pro
 module implements it with the process's OpenTelemetry tracer, so the same spans reach the
 PostgreSQL span store (`trace_store`) and, when configured, the OTLP exporter.
 
-`HOT_TRACING=off` turns the interpreter spans off (programs are then loaded without span
-hooks and run the generated fast path); the `hot.run` root span is always recorded.
+`TracingSettings.interpreter_spans` (`HOT_TRACING=off`) turns the interpreter spans off
+(programs are then loaded without span hooks and run the generated fast path); the `hot.run`
+root span is always recorded.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from opentelemetry import trace
@@ -24,11 +24,6 @@ MAX_EVENTS_PER_SPAN = 32
 """Bindings recorded per span; later ones are counted in `hot.events_dropped`, not stored."""
 MAX_SPANS_PER_RUN = 10_000
 """Interpreter spans recorded per run; later calls run unrecorded, counted in `hot.spans_dropped`."""
-
-
-def interpreter_tracing_enabled() -> bool:
-    """False when `HOT_TRACING` is `off`/`0`/`false`: no spans per Hot call."""
-    return os.environ.get("HOT_TRACING", "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 class HotSpan:

@@ -14,8 +14,7 @@ from services.gateway.app import create_app
 log = logging.getLogger("services.gateway")
 
 
-async def main(stop: asyncio.Event) -> None:
-    settings = Settings.from_env()
+async def main(settings: Settings, stop: asyncio.Event) -> None:
     settings.require("ingest_addr")
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()

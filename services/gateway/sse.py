@@ -15,12 +15,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from services.core.config import SseOptions
 
 log = logging.getLogger(__name__)
 
@@ -57,36 +57,6 @@ def http_chunk(data: bytes) -> bytes:
     """`data` as one HTTP/1.1 chunk: an SSE response uses chunked transfer encoding, and frames
     are written straight to the socket."""
     return b"%x\r\n%s\r\n" % (len(data), data)
-
-
-@dataclass(frozen=True)
-class SseOptions:
-    """SSE connection settings.
-
-    Attributes:
-        max_seconds: connection cap from connection start (`HOT_SSE_MAX_SECONDS`, default 300);
-            stream subscriptions end with `stream:complete`, others end silently.
-        keepalive_s: interval of keepalive comments (`HOT_SSE_KEEPALIVE_SECONDS`, default 15).
-        max_backlog_bytes: bytes a slow client may be behind before it is dropped
-            (`HOT_SSE_MAX_BACKLOG_BYTES`, default 4 MiB).
-    """
-
-    max_seconds: float = 300.0
-    keepalive_s: float = 15.0
-    max_backlog_bytes: int = 4 * 1024 * 1024
-
-    @classmethod
-    def from_env(cls) -> SseOptions:
-        def number(name: str, default: float) -> float:
-            raw = os.environ.get(name, "").strip()
-            try:
-                return float(raw) if raw else default
-            except ValueError as exc:
-                raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
-
-        return cls(max_seconds=number("HOT_SSE_MAX_SECONDS", 300.0),
-                   keepalive_s=number("HOT_SSE_KEEPALIVE_SECONDS", 15.0),
-                   max_backlog_bytes=int(number("HOT_SSE_MAX_BACKLOG_BYTES", 4 * 1024 * 1024)))
 
 
 class SseRegistry:

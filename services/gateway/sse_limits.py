@@ -9,39 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
-from dataclasses import dataclass
 
 from aiohttp import web
 
 from services.core import model
+from services.core.config import SseCaps
 from services.gateway.envelope import request_id
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 5
-
-
-@dataclass(frozen=True)
-class SseCaps:
-    """Caps and mode (`HOT_SSE_CAP_MODE` = observe|enforce, `HOT_SSE_CAP_PER_CREDENTIAL` 128,
-    `HOT_SSE_CAP_PER_ORG` 1024, `HOT_SSE_CAP_GLOBAL` 10000)."""
-
-    enforce: bool = False
-    per_credential: int = 128
-    per_org: int = 1024
-    total: int = 10_000
-
-    @classmethod
-    def from_env(cls) -> SseCaps:
-        mode = os.environ.get("HOT_SSE_CAP_MODE", "observe").strip().lower()
-        if mode not in ("observe", "enforce"):
-            raise ValueError(f"HOT_SSE_CAP_MODE must be 'observe' or 'enforce', got {mode!r}")
-        return cls(enforce=mode == "enforce",
-                   per_credential=int(os.environ.get("HOT_SSE_CAP_PER_CREDENTIAL", "128")),
-                   per_org=int(os.environ.get("HOT_SSE_CAP_PER_ORG", "1024")),
-                   total=int(os.environ.get("HOT_SSE_CAP_GLOBAL", "10000")))
 
 
 class SseLimiter:

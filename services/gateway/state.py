@@ -6,10 +6,10 @@ from datetime import datetime
 
 from aiohttp import web
 
-from services.core.config import Settings
+from services.core.config import Settings, SseOptions
 from services.gateway.fanout import StreamFanout
 from services.gateway.ingest_client import IngestClient
-from services.gateway.sse import SseOptions, SseRegistry
+from services.gateway.sse import SseRegistry
 from services.gateway.sse_limits import SseLimiter
 from services.gateway.streams_client import StreamsClient
 

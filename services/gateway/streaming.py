@@ -11,8 +11,8 @@ from services.core.config import Settings
 from services.gateway.fanout import StreamFanout
 from services.gateway.routes_env import env_routes
 from services.gateway.routes_streams import stream_routes
-from services.gateway.sse import SseOptions, SseRegistry
-from services.gateway.sse_limits import SseCaps, SseLimiter
+from services.gateway.sse import SseRegistry
+from services.gateway.sse_limits import SseLimiter
 from services.gateway.state import FANOUT, SSE_CHANNELS, SSE_LIMITER, SSE_OPTIONS, STREAMS
 from services.gateway.streams_client import StreamsClient
 
@@ -23,9 +23,9 @@ def add_streaming(app: web.Application, settings: Settings) -> None:
     streams = StreamsClient(settings.ingest_addr)
     app[STREAMS] = streams
     app[FANOUT] = StreamFanout(streams)
-    app[SSE_OPTIONS] = SseOptions.from_env()
+    app[SSE_OPTIONS] = settings.sse
     app[SSE_CHANNELS] = SseRegistry()
-    app[SSE_LIMITER] = SseLimiter(SseCaps.from_env())
+    app[SSE_LIMITER] = SseLimiter(settings.sse_caps)
     app.add_routes(env_routes)
     app.add_routes(stream_routes)
 

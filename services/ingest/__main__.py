@@ -28,8 +28,7 @@ from services.ingest.traces import TracesServicer
 log = logging.getLogger("services.ingest")
 
 
-async def main(stop: asyncio.Event) -> None:
-    settings = Settings.from_env()
+async def main(settings: Settings, stop: asyncio.Event) -> None:
     settings.require("database_url", "nats_url")
     await asyncio.to_thread(db.migrate, settings.database_url)
     pool = await db.open_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
@@ -37,7 +36,7 @@ async def main(stop: asyncio.Event) -> None:
     js = nc.jetstream()
     await messaging.ensure_event_stream(js)
     publisher = EventPublisher(js, pool)
-    servicer = IngestServicer(pool, publisher, nc)
+    servicer = IngestServicer(pool, publisher, nc, fault_exit_before_publish=settings.faults.exit_before_publish)
     await DeadLetterListener(nc, js, pool).start()
     streams = StreamsServicer(pool, LiveHub(nc, pool))
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from services.core import model
-from services.core.credentials import token_hash
 from services.core.db import Pool
 from services.core.errors import Unauthenticated
+from services.core.tokens import token_hash
 
 
 async def authenticate(pool: Pool, token: str) -> model.Principal:

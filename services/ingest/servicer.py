@@ -21,15 +21,20 @@ from services.ingest.publisher import EventPublisher
 from services.ingest.requests import request_env, resource_id
 
 MAX_EVENT_DATA_BYTES = 1_000_000
-FAULT_EXIT_BEFORE_PUBLISH = os.environ.get("HOT_FAULT_EXIT_BEFORE_PUBLISH", "")
-"""Test-only fault injection: ingest exits between commit and publish for this event type."""
 
 
 class IngestServicer(pb_grpc.IngestServicer):
-    def __init__(self, pool: Pool, publisher: EventPublisher, nc: Client) -> None:
+    """Options:
+        fault_exit_before_publish: test-only fault injection (`FaultSettings`): ingest exits
+            between commit and publish for an event of this type (default empty: never).
+    """
+
+    def __init__(self, pool: Pool, publisher: EventPublisher, nc: Client, *,
+                 fault_exit_before_publish: str = "") -> None:
         self._pool = pool
         self._publisher = publisher
         self._nc = nc
+        self._fault_exit_before_publish = fault_exit_before_publish
 
     @rpc_errors
     async def PublishEvent(self, request: pb.PublishEventRequest, context: Context) -> common_pb.Event:
@@ -59,7 +64,7 @@ class IngestServicer(pb_grpc.IngestServicer):
                                          event_time=(wire.ts_from_proto(request.event_time)
                                                      if request.HasField("event_time") and request.allow_reserved
                                                      else None))
-        if FAULT_EXIT_BEFORE_PUBLISH and event_type == FAULT_EXIT_BEFORE_PUBLISH:
+        if self._fault_exit_before_publish and event_type == self._fault_exit_before_publish:
             os._exit(86)  # fault injection for tests: committed, never published
         # Committed: from here on the event is durable. Publishing may still fail; the sweeper repairs that.
         # The event's trace context travels in the queued message: its runs continue this trace.

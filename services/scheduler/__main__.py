@@ -1,7 +1,7 @@
 """Entry point: `python -m services.scheduler`.
 
-Environment: DATABASE_URL (required), HOT_INGEST_ADDR (required: fires go through ingest),
-HOT_GRPC_LISTEN, HOT_SCHEDULER_BACKFILL (`true` to replay fires missed during downtime).
+Settings (`services.core.config.Settings`): DATABASE_URL (required), HOT_INGEST_ADDR (required:
+fires and retries go through ingest), HOT_GRPC_LISTEN, HOT_SCHEDULER_BACKFILL.
 """
 
 from __future__ import annotations
@@ -9,14 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-
-import grpc
 
 from services.core import db
 from services.core.config import Settings
 from services.core.grpcio import start_server
-from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
 from services.core.pb import hot_scheduler_pb2 as pb
 from services.core.pb import hot_scheduler_pb2_grpc as pb_grpc
 from services.core.process import run_service
@@ -29,18 +25,13 @@ from services.scheduler.servicer import SchedulerServicer
 log = logging.getLogger("services.scheduler")
 
 
-def backfill_enabled() -> bool:
-    return os.environ.get("HOT_SCHEDULER_BACKFILL", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-async def main(stop: asyncio.Event) -> None:
-    settings = Settings.from_env()
+async def main(settings: Settings, stop: asyncio.Event) -> None:
     settings.require("database_url", "ingest_addr")
     await asyncio.to_thread(db.migrate, settings.database_url)
     pool = await db.open_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     clock = SystemClock()
     sink = IngestSink(settings.ingest_addr)
-    node = SchedulerNode(settings.database_url, pool, sink, clock, backfill=backfill_enabled())
+    node = SchedulerNode(settings.database_url, pool, sink, clock, backfill=settings.scheduler_backfill)
 
     def status() -> tuple[bool, int]:
         return node.is_leader, node.loop.active_count if node.loop else 0
@@ -53,12 +44,10 @@ async def main(stop: asyncio.Event) -> None:
     log.info("scheduler listening on port %d", port)
     election = asyncio.create_task(node.run(stop))
     # Due retries (pending_retry runs) are handed to ingest by the leader.
-    ingest_channel = grpc.aio.insecure_channel(settings.ingest_addr)
-    retries = RetryDispatcher(pool, ingest_grpc.IngestStub(ingest_channel))
+    retries = RetryDispatcher(pool, sink, clock)
     retry_task = asyncio.create_task(retries.run(stop, is_leader=lambda: node.is_leader))
     await stop.wait()
     await retry_task
-    await ingest_channel.close()
     log.info("scheduler stopping")
     election.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from services.core.devstack import free_port
+from services.devtools.stack import free_port
 from tests.conftest import make_temp_dir
 
 REPO = Path(__file__).resolve().parents[2]

@@ -80,6 +80,18 @@ meta {on-event: "quick:one"}
 fn (event) {
   event.data
 }
+
+a-replay-fine
+meta {on-event: "dlq:replay"}
+fn (event) {
+  "written once"
+}
+
+b-replay-unwritable
+meta {on-event: "dlq:replay"}
+fn (event) {
+  "PostgreSQL jsonb refuses \\0"
+}
 """
 
 
@@ -253,6 +265,17 @@ def test_executor_killed_mid_run_recovers(platform: DevPlatform, api: httpx.Clie
     assert not [r for r in runs if r["status"] == "running"]
 
 
+def _wait_dead_lettered(api: httpx.Client, event_id: str) -> dict[str, Any]:
+    """The event's open dead letter, once ingest has recorded it."""
+
+    def dead() -> list[dict[str, Any]] | None:
+        letters = api.get("/v1/dead-letters").json()["data"]
+        return [d for d in letters if d["event"]["event_id"] == event_id] or None
+
+    (letter,) = wait_for(dead, timeout=30, interval=0.2)
+    return letter
+
+
 def test_exhausted_deliveries_are_dead_lettered_and_replayable(platform: DevPlatform, api: httpx.Client) -> None:
     # A build that cannot load makes processing fail before any run exists: setup failures are
     # redelivered, then dead-lettered. Executors preload builds announced by a deploy, so the
@@ -274,11 +297,7 @@ def test_exhausted_deliveries_are_dead_lettered_and_replayable(platform: DevPlat
     try:
         event = publish(api, "dlq:poison", {"x": 1})["data"]
 
-        def dead() -> list[dict[str, Any]] | None:
-            letters = api.get("/v1/dead-letters").json()["data"]
-            return [d for d in letters if d["event"]["event_id"] == event["event_id"]] or None
-
-        (letter,) = wait_for(dead, timeout=30, interval=0.2)
+        letter = _wait_dead_lettered(api, event["event_id"])
         assert letter["deliveries"] == 3
         assert letter["replayed_at"] is None
         assert api.get(f"/v1/events/{event['event_id']}/runs").json()["data"] == []
@@ -295,6 +314,38 @@ def test_exhausted_deliveries_are_dead_lettered_and_replayable(platform: DevPlat
     assert letter["dead_letter_id"] not in {d["dead_letter_id"] for d in open_letters}
     replayed = api.get("/v1/dead-letters", params={"include_replayed": "true"}).json()["data"]
     assert letter["dead_letter_id"] in {d["dead_letter_id"] for d in replayed}
+
+
+def _run_statuses(platform: DevPlatform, event_id: str, fn_name: str) -> list[str]:
+    with psycopg.connect(platform.state["database_url"]) as conn:
+        rows = conn.execute("SELECT s.status FROM hot.run r JOIN hot.run_status s ON s.status_id = r.status_id "
+                            "WHERE r.event_id = %s AND r.fn_name = %s ORDER BY r.start_time",
+                            (event_id, fn_name)).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_a_replayed_dead_letter_does_not_rerun_handlers_that_finished(platform: DevPlatform,
+                                                                      api: httpx.Client) -> None:
+    # Two handlers, run in order: `a-replay-fine` succeeds; `b-replay-unwritable` returns a NUL
+    # that the run's result write refuses, so processing fails after `a` finished, every
+    # delivery, until the event is dead-lettered. Its replay must be a redelivery: `a` is skipped.
+    fine, unwritable = "::durable::jobs/a-replay-fine", "::durable::jobs/b-replay-unwritable"
+    event = publish(api, "dlq:replay", {"x": 1})["data"]
+    letter = _wait_dead_lettered(api, event["event_id"])
+    assert _run_statuses(platform, event["event_id"], fine) == ["succeeded"]
+    before = _run_statuses(platform, event["event_id"], unwritable)
+    assert len(before) == letter["deliveries"] == 3
+    resp = api.post(f"/v1/dead-letters/{letter['dead_letter_id']}/replay")
+    assert resp.status_code == 200, resp.text
+
+    def reran() -> list[str] | None:
+        runs = _run_statuses(platform, event["event_id"], unwritable)
+        return runs if len(runs) > len(before) else None
+
+    # The replayed delivery runs `b` again; `a` (ordered first) would have run before it.
+    after = wait_for(reran, timeout=30, interval=0.2)
+    assert _run_statuses(platform, event["event_id"], fine) == ["succeeded"]
+    assert after[:len(before)] == ["failed"] * len(before)  # the replay reconciled the last crashed attempt
 
 
 def test_ingest_killed_between_commit_and_publish_loses_nothing(platform: DevPlatform, api: httpx.Client) -> None:

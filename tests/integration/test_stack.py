@@ -7,7 +7,8 @@ import psycopg
 from nats.js.api import RetentionPolicy
 
 from services.core import db, messaging, subjects
-from services.core.credentials import ensure_dev_environment, token_hash
+from services.core.tokens import token_hash
+from services.devtools.credentials import ensure_dev_environment
 
 
 async def test_event_stream_is_a_deduplicating_work_queue(nats_url: str) -> None:

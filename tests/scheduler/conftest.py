@@ -15,10 +15,10 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from services.core import db, messaging
-from services.core.credentials import ensure_dev_environment
 from services.core.grpcio import start_server
 from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
 from services.core.pb import hot_scheduler_pb2_grpc as scheduler_grpc
+from services.devtools.credentials import ensure_dev_environment
 from services.ingest.deploy import deploy_build
 from services.ingest.publisher import EventPublisher
 from services.ingest.servicer import IngestServicer

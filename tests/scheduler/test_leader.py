@@ -15,9 +15,9 @@ from pathlib import Path
 
 import grpc
 
-from services.core.devstack import free_port
 from services.core.pb import hot_scheduler_pb2 as pb
 from services.core.pb import hot_scheduler_pb2_grpc as pb_grpc
+from services.devtools.stack import free_port
 from tests.scheduler.conftest import Stack
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-
-import grpc
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from services.core.ids import new_id
-from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
-from services.scheduler.clock import SystemClock
+from services.scheduler.clock import ManualClock, SystemClock
 from services.scheduler.retries import RetryDispatcher
 from tests.scheduler.conftest import Stack
 
@@ -25,22 +24,25 @@ async def _pending_run(stack: Stack, retry_in_s: float) -> str:
     return run_id
 
 
+async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll `predicate` until it holds, failing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"condition not met within {timeout}s"
+        await asyncio.sleep(0.01)
+
+
 async def test_due_retries_are_enqueued_once_and_only_when_due(stack: Stack) -> None:
     due = await _pending_run(stack, -1)
     later = await _pending_run(stack, 3600)
-    channel = grpc.aio.insecure_channel(stack.ingest_addr)
-    try:
-        dispatcher = RetryDispatcher(stack.pool, ingest_grpc.IngestStub(channel), SystemClock())
-        claimed, upcoming = await dispatcher.loop.claim_due_retries()
-        assert claimed == 1 and upcoming is not None and upcoming > datetime.now(UTC)
-        assert await dispatcher.loop.claim_due_retries() == (0, upcoming)  # idempotent: nothing left
-        stop = asyncio.Event()
-        task = asyncio.create_task(dispatcher.run(stop, is_leader=lambda: False))
-        await asyncio.sleep(0.1)
-        stop.set()
-        await asyncio.wait_for(task, 5)
-    finally:
-        await channel.close()
+    dispatcher = RetryDispatcher(stack.pool, stack.sink, SystemClock())
+    claimed, upcoming = await dispatcher.loop.claim_due_retries()
+    assert claimed == 1 and upcoming is not None and upcoming > datetime.now(UTC)
+    assert await dispatcher.loop.claim_due_retries() == (0, upcoming)  # idempotent: nothing left
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop, is_leader=lambda: False))
+    stop.set()
+    await asyncio.wait_for(task, 5)  # a stand-by dispatcher returns as soon as it is stopped
     rows = await stack.rows("SELECT run_id::text, status_id, next_retry_at FROM hot.run")
     status = {r["run_id"]: r["status_id"] for r in rows}
     assert status == {due: 3, later: 5}
@@ -48,3 +50,22 @@ async def test_due_retries_are_enqueued_once_and_only_when_due(stack: Stack) -> 
                                "WHERE retry_of_run_id IS NOT NULL")
     assert retries == [{"retry_of_run_id": due, "retry_attempt": 1}]
     assert dispatcher.loop.enqueued == 1
+
+
+async def test_the_dispatcher_waits_on_the_injected_clock(stack: Stack) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    run_id = await _pending_run(stack, 600)
+    # A long poll: only the clock reaching the retry time can make the run due.
+    dispatcher = RetryDispatcher(stack.pool, stack.sink, clock, poll_s=3600)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop, is_leader=lambda: True))
+    try:
+        await _until(lambda: dispatcher.rounds >= 1)
+        assert dispatcher.loop.enqueued == 0  # the first round ran at the clock's time: not due yet
+        clock.advance(timedelta(seconds=601))
+        await _until(lambda: dispatcher.loop.enqueued == 1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    (row,) = await stack.rows("SELECT status_id FROM hot.run WHERE run_id = %s", run_id)
+    assert row["status_id"] == 3

@@ -125,7 +125,8 @@ def test_permission_matching() -> None:
 
 
 def test_sse_caps_observe_and_enforce() -> None:
-    from services.gateway.sse_limits import SseCaps, SseLimiter
+    from services.core.config import SseCaps
+    from services.gateway.sse_limits import SseLimiter
 
     who = model.Principal(env_id="e", org_id="o", credential_id="c", kind="api_key", permissions={})
     observing = SseLimiter(SseCaps(per_credential=1))

@@ -19,10 +19,10 @@ import pytest
 import pytest_asyncio
 
 from services.core import db, subjects
-from services.core.credentials import ensure_dev_environment
 from services.core.ids import new_id
 from services.core.pb import hot_streams_pb2 as pb
 from services.core.pb import hot_streams_pb2_grpc as pb_grpc
+from services.devtools.credentials import ensure_dev_environment
 from services.ingest.live import LiveHub
 from services.ingest.streams import StreamsServicer
 

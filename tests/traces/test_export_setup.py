@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 PROBE = """
+from services.core.config import TracingSettings
 from services.core.telemetry import setup_tracing
-provider = setup_tracing("hot-probe")
+provider = setup_tracing("hot-probe", TracingSettings.from_env())
 processors = provider._active_span_processor._span_processors
 print(",".join(type(p).__name__ for p in processors) or "none")
 """

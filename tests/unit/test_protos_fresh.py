@@ -1,4 +1,4 @@
-from services.core.protogen import stale_files
+from services.devtools.protogen import stale_files
 
 
 def test_committed_stubs_match_the_proto_files() -> None:

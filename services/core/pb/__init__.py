@@ -1,1 +1,1 @@
-"""Generated protobuf and gRPC stubs (see services.core.protogen)."""
+"""Generated protobuf and gRPC stubs (see services.devtools.protogen)."""

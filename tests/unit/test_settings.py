@@ -1,0 +1,48 @@
+"""Typed settings: every variable parsed once, defaults documented, bad values named."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.core.config import Settings, SettingsError, SseCaps, TracingSettings
+from services.devtools.settings import DevSettings
+
+
+def test_defaults_without_any_variable() -> None:
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert settings.ack_wait_s == 60.0 and settings.log_level == "INFO" and not settings.scheduler_backfill
+    assert settings.tracing == TracingSettings(interpreter_spans=True, otlp_endpoint="")
+    assert settings.sse_caps == SseCaps(enforce=False, per_credential=128, per_org=1024, total=10_000)
+    assert settings.faults.exit_before_publish == ""
+
+
+def test_values_are_parsed_into_their_sections() -> None:
+    settings = Settings.from_env({
+        "HOT_ACK_WAIT": "3", "HOT_SCHEDULER_BACKFILL": "yes", "HOT_LOG_LEVEL": "debug", "HOT_TRACING": "off",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "HOT_SSE_CAP_MODE": "Enforce",
+        "HOT_SSE_CAP_GLOBAL": "5", "HOT_SSE_MAX_SECONDS": "1.5", "HOT_FAULT_EXIT_BEFORE_PUBLISH": "fault:x",
+    })
+    assert settings.ack_wait_s == 3.0 and settings.scheduler_backfill and settings.log_level == "DEBUG"
+    assert settings.tracing == TracingSettings(interpreter_spans=False, otlp_endpoint="http://collector:4317")
+    assert settings.sse_caps.enforce and settings.sse_caps.total == 5
+    assert settings.sse.max_seconds == 1.5
+    assert settings.faults.exit_before_publish == "fault:x"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("HOT_ACK_WAIT", "soon"), ("HOT_HTTP_PORT", "80.5"), ("HOT_TRACING", "sometimes"),
+    ("HOT_SSE_CAP_MODE", "block"), ("HOT_LOG_LEVEL", "chatty"), ("HOT_EXECUTOR_CONCURRENCY", "0"),
+])
+def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_dev_settings_read_the_stack_and_the_platform() -> None:
+    dev = DevSettings.from_env({"HOT_DEV_EXECUTORS": "2", "PG_PORT": "5999", "PG_BINDIR": "/opt/pg/bin",
+                                "NATS_URL": "nats://127.0.0.1:4333"})
+    assert dev.executors == 2 and dev.stack.pg_port == 5999 and dev.stack.pg_bindir == "/opt/pg/bin"
+    assert dev.stack.pg_run_as == "nobody" and dev.platform.nats_url == "nats://127.0.0.1:4333"
+    with pytest.raises(SettingsError, match="HOT_DEV_EXECUTORS"):
+        DevSettings.from_env({"HOT_DEV_EXECUTORS": "0"})
