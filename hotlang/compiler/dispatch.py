@@ -25,12 +25,12 @@ SHAPED = frozenset({"Match", "Parallel", "Cond"})
 """Flows whose result an ``All<…>`` annotation reshapes; any other node drops the annotation."""
 
 
-def handles(*kinds: type) -> Callable[[Handler], Handler]:
+def handles(*kinds: type, table: dict[type, Handler] = HANDLERS) -> Callable[[Handler], Handler]:
     """Register the decorated function as the compiler of these node types."""
 
     def register(handler: Handler) -> Handler:
         for kind in kinds:
-            HANDLERS[kind] = handler
+            table[kind] = handler
         return handler
 
     return register
@@ -48,13 +48,7 @@ def compile_expr(node: Any, ctx: Ctx, tail: bool = False) -> Eval:
 
 def handles_statement(*kinds: type) -> Callable[[Handler], Handler]:
     """Register the decorated function as the compiler of these statement types."""
-
-    def register(handler: Handler) -> Handler:
-        for kind in kinds:
-            STATEMENT_HANDLERS[kind] = handler
-        return handler
-
-    return register
+    return handles(*kinds, table=STATEMENT_HANDLERS)
 
 
 def compile_statement(statement: nodes.Statement, ctx: Ctx, tail: bool) -> Eval:
