@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck protos bench clean
+.PHONY: dev test lint typecheck imports protos bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(VENV)/bin/hot dev --project examples
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck imports
 	$(PY) -m pytest
 
 lint: $(STAMP)
@@ -24,6 +24,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# The import contracts in pyproject.toml ([tool.importlinter]): hotlang's layers, no service imports another.
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
 protos: $(STAMP)
 	$(PY) -m services.devtools.protogen
 
@@ -31,4 +35,4 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) .devdata examples/.devdata .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .devdata examples/.devdata .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -20,10 +20,10 @@ from hotlang.errors import (
     HotSyntaxError,
     HotTimeLimit,
 )
-from hotlang.host import Host, NullHost, RecordingHost
-from hotlang.json_codec import from_json, to_json
-from hotlang.limits import Limits
 from hotlang.program import FunctionInfo, Program, load_program
+from hotlang.runtime.host import Host, NullHost, RecordingHost
+from hotlang.runtime.json_codec import from_json, to_json
+from hotlang.runtime.limits import Limits
 
 __all__ = [
     "FunctionInfo",

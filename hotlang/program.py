@@ -14,21 +14,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hotlang import ast
 from hotlang.compiler import Ctx, Unit, compile_statement, top_level_function
-from hotlang.compiler.types import define_type
-from hotlang.core import core_library
+from hotlang.compiler.names import bound_names
+from hotlang.compiler.typedefs import define_type
 from hotlang.errors import Frame, HotRuntimeError
-from hotlang.functions import MISSING, FunctionAlias, Scope
-from hotlang.host import Host, NullHost
-from hotlang.json_codec import from_json
-from hotlang.limits import MAX_DEPTH, Limits, run_limited
-from hotlang.parser import parse_module
-from hotlang.runtime import RunContext, enter_run, leave_run
-from hotlang.source import SourceText
-from hotlang.tracing import Tracer
-from hotlang.typevalues import BUILTIN, BUILTIN_NAMES, Arrows, EnumType, type_path_of
-from hotlang.values import FunctionValue
+from hotlang.library import core_library
+from hotlang.runtime.functions import MISSING, FunctionAlias, Scope
+from hotlang.runtime.host import Host, NullHost
+from hotlang.runtime.json_codec import from_json
+from hotlang.runtime.limits import MAX_DEPTH, Limits, run_limited
+from hotlang.runtime.run import RunContext, enter_run, leave_run
+from hotlang.runtime.tracing import Tracer
+from hotlang.runtime.typevalues import BUILTIN, BUILTIN_NAMES, Arrows, EnumType, type_path_of
+from hotlang.runtime.values import FunctionValue
+from hotlang.syntax import nodes
+from hotlang.syntax.parser import parse_module
+from hotlang.syntax.source import SourceText
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def is_core_meta(meta: Any) -> bool:
 class _Pending:
     unit: Unit
     aliases: dict[str, str]
-    statement: ast.Statement
+    statement: nodes.Statement
 
 
 class Program:
@@ -94,7 +95,7 @@ class Program:
         self._hidden_counts: dict[str, int] = {}
         """Per file: how many top-level expression statements got a hidden ``$var_N`` name (spec §2.1)."""
         self.arrows = Arrows()
-        self._pending_arrows: list[tuple[Unit, dict[str, str], ast.ArrowDecl]] = []
+        self._pending_arrows: list[tuple[Unit, dict[str, str], nodes.ArrowDecl]] = []
 
     # -- public API -------------------------------------------------------------
 
@@ -142,7 +143,7 @@ class Program:
         """Call a function with plain-JSON arguments; return its Hot value.
 
         ``tracer`` receives a span per Hot call and non-serial flow when the
-        program was loaded with ``traced=True`` (see :mod:`hotlang.tracing`).
+        program was loaded with ``traced=True`` (see :mod:`hotlang.runtime.tracing`).
 
         Raises :class:`HotFailure`, :class:`HotCancelled` or another
         :class:`HotRuntimeError` when the call halts.
@@ -186,7 +187,7 @@ class Program:
             finally:
                 leave_run(token)
 
-        return run_limited(work, limits, stop_check=getattr(host, "check_cancelled", None))
+        return run_limited(work, limits, stop_check=None if host is None else host.check_cancelled)
 
     # -- loading ------------------------------------------------------------------
 
@@ -225,7 +226,7 @@ class Program:
 
         run_limited(work, limits)
 
-    def _hoist(self, source: SourceText, module: ast.Module) -> list[_Pending]:
+    def _hoist(self, source: SourceText, module: nodes.Module) -> list[_Pending]:
         """Register the file's functions; return its other items for the run pass."""
         file = source.file
         unit = self._unit(source, default_namespace(file))
@@ -233,33 +234,35 @@ class Program:
         aliases: dict[str, str] = {}
         pending: list[_Pending] = []
         for statement in module.statements:
-            if isinstance(statement, ast.NamespaceDecl):
+            if isinstance(statement, nodes.NamespaceDecl):
                 unit = self._unit(source, statement.path)
                 if statement.meta is not None:
                     self._namespace(statement.path).meta = statement.meta
                 declared.append(statement.path)
                 aliases = {}
-            elif isinstance(statement, ast.NamespaceAlias):
+            elif isinstance(statement, nodes.NamespaceAlias):
                 aliases = {**aliases, statement.alias: statement.path}
             elif (
-                isinstance(statement, ast.Binding)
+                isinstance(statement, nodes.Binding)
                 and not statement.target.path
-                and isinstance(statement.value, ast.FnExpr)
+                and isinstance(statement.value, nodes.FnExpr)
             ):
                 self._define_function(unit, aliases, statement)
             elif (
-                isinstance(statement, ast.Binding)
+                isinstance(statement, nodes.Binding)
                 and not statement.target.path
-                and isinstance(statement.value, (ast.TypeDef, ast.EnumDef, ast.TypeAlias))
+                and isinstance(statement.value, (nodes.TypeDef, nodes.EnumDef, nodes.TypeAlias))
             ):
                 name = statement.target.name
                 unit.globals[name] = define_type(statement.value, self._ctx(unit, aliases), name)
                 if is_core_meta(statement.meta):
                     self._core[name] = unit.globals[name]
-            elif isinstance(statement, ast.ArrowDecl):
+            elif isinstance(statement, nodes.ArrowDecl):
                 self._pending_arrows.append((unit, aliases, statement))
             else:
-                if isinstance(statement, ast.Binding) and isinstance(statement.value, (ast.QualifiedRef, ast.Ref)):
+                if isinstance(statement, nodes.Binding) and isinstance(
+                    statement.value, (nodes.QualifiedRef, nodes.Ref)
+                ):
                     self._define_alias(unit, aliases, statement)
                 pending.append(_Pending(unit, aliases, statement))
         if not declared:
@@ -269,8 +272,8 @@ class Program:
     def _ctx(self, unit: Unit, aliases: dict[str, str], local_names: frozenset[str] = frozenset()) -> Ctx:
         return Ctx(unit, aliases, local_names, None, f"{unit.namespace} (top level)", top_level=True)
 
-    def _define_function(self, unit: Unit, aliases: dict[str, str], statement: ast.Binding) -> None:
-        assert isinstance(statement.value, ast.FnExpr)
+    def _define_function(self, unit: Unit, aliases: dict[str, str], statement: nodes.Binding) -> None:
+        assert isinstance(statement.value, nodes.FnExpr)
         name = statement.target.name
         fn = top_level_function(statement.value, self._ctx(unit, aliases), name)
         unit.globals[name] = fn
@@ -298,7 +301,7 @@ class Program:
             raise HotRuntimeError(f"`{name}` in an arrow is not a type")
         return path
 
-    def _define_arrow(self, unit: Unit, aliases: dict[str, str], arrow: ast.ArrowDecl) -> None:
+    def _define_arrow(self, unit: Unit, aliases: dict[str, str], arrow: nodes.ArrowDecl) -> None:
         """Register ``Src -> Dst fn …``, or enrol ``Src`` in an open enum (``Bird -> Animal.Bird``)."""
         source = self._type_path(unit, aliases, arrow.source)
         target = self._type_path(unit, aliases, arrow.target)
@@ -320,11 +323,11 @@ class Program:
             error.add_frame(Frame(label, unit.file, arrow.line, arrow.column))
             raise
 
-    def _define_alias(self, unit: Unit, aliases: dict[str, str], statement: ast.Binding) -> None:
+    def _define_alias(self, unit: Unit, aliases: dict[str, str], statement: nodes.Binding) -> None:
         """``name ::ns/fn`` is visible before the run pass, resolved when first used."""
         value = statement.value
         ctx = self._ctx(unit, aliases)
-        if isinstance(value, ast.QualifiedRef):
+        if isinstance(value, nodes.QualifiedRef):
             namespace, target = ctx.expand_namespace(value.namespace), value.name
         else:
             namespace, target = unit.namespace, value.name  # type: ignore[union-attr]
@@ -333,7 +336,7 @@ class Program:
         def resolve() -> Any:
             table = tables.get(namespace, {})
             found = table.get(target, MISSING)
-            if found is MISSING and isinstance(value, ast.Ref):
+            if found is MISSING and isinstance(value, nodes.Ref):
                 found = core.get(target, MISSING)
             if found is MISSING:
                 raise HotRuntimeError(f"`{namespace}/{target}` is not defined")
@@ -342,10 +345,8 @@ class Program:
         unit.globals.setdefault(statement.target.name, FunctionAlias(statement.target.name, resolve))
 
     def _run_top_level(self, item: _Pending) -> None:
-        from hotlang.compiler.names import bound_names
-
         statement = item.statement
-        local = frozenset(bound_names(statement.value if isinstance(statement, ast.Binding) else statement))
+        local = frozenset(bound_names(statement.value if isinstance(statement, nodes.Binding) else statement))
         ctx = self._ctx(item.unit, item.aliases, local)
         evaluate = compile_statement(statement, ctx, tail=False)
         try:
@@ -354,7 +355,7 @@ class Program:
             if not error.stack:
                 error.add_frame(Frame(ctx.function_name, item.unit.file, statement.line, statement.column))
             raise
-        if isinstance(statement, ast.ExprStatement):
+        if isinstance(statement, nodes.ExprStatement):
             self._last_values[item.unit.file] = value
             hidden = self._hidden_counts.get(item.unit.file, 0)
             self._hidden_counts[item.unit.file] = hidden + 1
@@ -366,7 +367,7 @@ def load_program(
 ) -> Program:
     """Parse and load Hot files (path → source text) into a new :class:`Program`.
 
-    ``traced`` compiles span hooks so calls can be given a tracer (:mod:`hotlang.tracing`);
+    ``traced`` compiles span hooks so calls can be given a tracer (:mod:`hotlang.runtime.tracing`);
     an untraced program runs the fastest code and ignores any tracer.
 
     Raises :class:`HotSyntaxError` for invalid source and :class:`HotRuntimeError`

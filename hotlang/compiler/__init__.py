@@ -1,11 +1,11 @@
 """AST → Python closures. Importing this package registers every node compiler."""
 
-from hotlang.compiler import calls, flows, functions, matching, types, values
+from hotlang.compiler import calls, flows, functions, matching, typedefs, values
 from hotlang.compiler.context import Ctx, Unit
-from hotlang.compiler.dispatch import compile_expr
-from hotlang.compiler.flows import compile_statement, compile_statements
+from hotlang.compiler.dispatch import compile_expr, compile_statement
+from hotlang.compiler.flows import compile_statements
 from hotlang.compiler.functions import top_level_function
-from hotlang.compiler.types import struct_type
+from hotlang.compiler.typedefs import struct_type
 
 __all__ = [
     "Ctx",
@@ -19,6 +19,6 @@ __all__ = [
     "matching",
     "struct_type",
     "top_level_function",
-    "types",
+    "typedefs",
     "values",
 ]

@@ -1,7 +1,7 @@
 """Compiling calls and pipes: argument preparation, laziness, tail calls, inlined logic.
 
 Arguments are prepared at the call site once the callee is known: lazy
-positions receive a :class:`~hotlang.values.Thunk`, strict ones are evaluated
+positions receive a :class:`~hotlang.runtime.values.Thunk`, strict ones are evaluated
 left to right and consumed (Ok unwraps, Err halts before the callee runs).
 When a halt passes a call site, the site adds its frame to the Hot stack.
 """
@@ -10,21 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotlang import ast
 from hotlang.compiler.context import Ctx
 from hotlang.compiler.dispatch import compile_expr, handles
 from hotlang.compiler.generated import CompiledFunction
-from hotlang.compiler.placeholders import as_lambda, lower_call_args
 from hotlang.compiler.traced import TracedFunction
 from hotlang.compiler.values import compile_ref, settle
 from hotlang.errors import Frame, HotCancelled, HotLimitExceeded, HotRuntimeError
-from hotlang.functions import Eval, Function, FunctionAlias, Native, Scope, TailCall
-from hotlang.values import FunctionValue, Tagged, Thunk, force, is_truthy, type_name
+from hotlang.runtime.functions import Eval, Function, FunctionAlias, Native, Scope, TailCall
+from hotlang.runtime.values import FunctionValue, Tagged, Thunk, force, is_truthy, type_name
+from hotlang.syntax import nodes
+from hotlang.syntax.placeholders import as_lambda, lower_call_args
 
 INLINED = ("if", "and", "or")
 
 
-def resolve_callable(value: Any, ctx: Ctx, node: ast.Node) -> FunctionValue:
+def resolve_callable(value: Any, ctx: Ctx, node: nodes.Node) -> FunctionValue:
     """The function to call, or a halt saying what the value is instead."""
     if type(value) is FunctionAlias:
         value = value.target()
@@ -32,8 +32,8 @@ def resolve_callable(value: Any, ctx: Ctx, node: ast.Node) -> FunctionValue:
         return value
     if type(value) is Thunk:
         return resolve_callable(force(value), ctx, node)
-    callee = node.callee if isinstance(node, ast.Call) else node
-    name = f"`{callee.name}`" if isinstance(callee, ast.Ref) else "this value"
+    callee = node.callee if isinstance(node, nodes.Call) else node
+    name = f"`{callee.name}`" if isinstance(callee, nodes.Ref) else "this value"
     error = HotRuntimeError(f"{name} is not a function (it is {type_name(value)})")
     error.add_frame(ctx.frame(node))
     raise error
@@ -87,13 +87,13 @@ def _prepare_spread(parts: list[tuple[bool, Eval]], scope: Scope) -> list[Any]:
     return args
 
 
-@handles(ast.Call)
-def compile_call(node: ast.Call, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Call)
+def compile_call(node: nodes.Call, ctx: Ctx, tail: bool) -> Eval:
     node = lower_call_args(node)
     callee_node = node.callee
-    has_spread = any(isinstance(arg, ast.Spread) for arg in node.args)
+    has_spread = any(isinstance(arg, nodes.Spread) for arg in node.args)
     if (
-        isinstance(callee_node, ast.Ref)
+        isinstance(callee_node, nodes.Ref)
         and callee_node.name in INLINED
         and callee_node.name not in ctx.local_names
         and not has_spread
@@ -102,12 +102,12 @@ def compile_call(node: ast.Call, ctx: Ctx, tail: bool) -> Eval:
     return _compile_plain_call(node, ctx, tail)
 
 
-def _compile_plain_call(node: ast.Call, ctx: Ctx, tail: bool) -> Eval:
+def _compile_plain_call(node: nodes.Call, ctx: Ctx, tail: bool) -> Eval:
     callee = compile_expr(node.callee, ctx)
     frame = ctx.frame(node)
-    if any(isinstance(arg, ast.Spread) for arg in node.args):
+    if any(isinstance(arg, nodes.Spread) for arg in node.args):
         parts = [
-            (isinstance(a, ast.Spread), compile_expr(a.expr if isinstance(a, ast.Spread) else a, ctx))
+            (isinstance(a, nodes.Spread), compile_expr(a.expr if isinstance(a, nodes.Spread) else a, ctx))
             for a in node.args
         ]
 
@@ -123,7 +123,7 @@ def _compile_plain_call(node: ast.Call, ctx: Ctx, tail: bool) -> Eval:
         return call_with_spread
 
     arg_evals = [compile_expr(arg, ctx) for arg in node.args]
-    self_tail = tail and isinstance(node.callee, ast.Ref) and node.callee.name == ctx.self_name
+    self_tail = tail and isinstance(node.callee, nodes.Ref) and node.callee.name == ctx.self_name
 
     if self_tail:
 
@@ -224,9 +224,9 @@ def _test(evaluate: Eval, scope: Scope) -> tuple[bool, Any]:
     return is_truthy(value), value
 
 
-def _compile_inlined(node: ast.Call, name: str, ctx: Ctx, tail: bool) -> Eval:
+def _compile_inlined(node: nodes.Call, name: str, ctx: Ctx, tail: bool) -> Eval:
     """``if``/``and``/``or`` evaluated in place when the name still means the core function."""
-    resolve = compile_ref(ast.Ref(node.line, node.column, name), ctx, False)
+    resolve = compile_ref(nodes.Ref(node.line, node.column, name), ctx, False)
     core_fn = ctx.unit.core.get(name)
     general = _compile_plain_call(node, ctx, False)
     operands = [
@@ -266,12 +266,12 @@ def _compile_inlined(node: ast.Call, name: str, ctx: Ctx, tail: bool) -> Eval:
     return general
 
 
-@handles(ast.Pipe)
-def compile_pipe(node: ast.Pipe, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Pipe)
+def compile_pipe(node: nodes.Pipe, ctx: Ctx, tail: bool) -> Eval:
     first = compile_expr(node.stages[0], ctx)
-    stages: list[tuple[Eval, list[Eval], ast.Node]] = []
+    stages: list[tuple[Eval, list[Eval], nodes.Node]] = []
     for stage in node.stages[1:]:
-        if isinstance(stage, ast.Call) and not any(isinstance(arg, ast.Spread) for arg in stage.args):
+        if isinstance(stage, nodes.Call) and not any(isinstance(arg, nodes.Spread) for arg in stage.args):
             stages.append((compile_expr(stage.callee, ctx), [compile_expr(arg, ctx) for arg in stage.args], stage))
         else:
             stages.append((compile_expr(stage, ctx), [], stage))
@@ -288,13 +288,13 @@ def compile_pipe(node: ast.Pipe, ctx: Ctx, tail: bool) -> Eval:
     return pipe
 
 
-@handles(ast.PlaceholderBoundary)
-def compile_placeholder_boundary(node: ast.PlaceholderBoundary, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.PlaceholderBoundary)
+def compile_placeholder_boundary(node: nodes.PlaceholderBoundary, ctx: Ctx, tail: bool) -> Eval:
     return compile_expr(as_lambda(node.expr), ctx)
 
 
-@handles(ast.Placeholder)
-def compile_placeholder(node: ast.Placeholder, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Placeholder)
+def compile_placeholder(node: nodes.Placeholder, ctx: Ctx, tail: bool) -> Eval:
     raise ctx.error(
         "this `%` is not inside an argument that takes a function; write the lambda, or mark it with `%(…)`", node
     )

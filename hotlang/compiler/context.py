@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hotlang import ast
 from hotlang.errors import Frame, HotSyntaxError
-from hotlang.source import SourceText
+from hotlang.syntax import nodes
+from hotlang.syntax.source import SourceText
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Unit:
     core: dict[str, Any]
     namespaces: dict[str, dict[str, Any]]
     traced: bool = False
-    """Compile span hooks (:mod:`hotlang.tracing`) instead of generated Python."""
+    """Compile span hooks (:mod:`hotlang.runtime.tracing`) instead of generated Python."""
 
     @property
     def file(self) -> str:
@@ -58,11 +58,11 @@ class Ctx:
     def replace(self, **changes: Any) -> Ctx:
         return dataclasses.replace(self, **changes)
 
-    def frame(self, node: ast.Node) -> Frame:
+    def frame(self, node: nodes.Node) -> Frame:
         """The stack frame to record when a halt passes through ``node``."""
         return Frame(self.function_name, self.unit.file, node.line, node.column)
 
-    def error(self, message: str, node: ast.Node) -> HotSyntaxError:
+    def error(self, message: str, node: nodes.Node) -> HotSyntaxError:
         """A compile-time error at ``node``, reported like a syntax error."""
         source = self.unit.source
         return source.error(message, source.offset(node.line, node.column))

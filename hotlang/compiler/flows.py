@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotlang import ast
 from hotlang.compiler.context import Ctx
-from hotlang.compiler.dispatch import compile_expr, handles
+from hotlang.compiler.dispatch import compile_expr, compile_statement, handles, handles_statement
 from hotlang.compiler.functions import compile_function
 from hotlang.compiler.matching import collected, shape_of, single
 from hotlang.compiler.names import binds_directly
-from hotlang.compiler.paths import Step, assoc_path
-from hotlang.compiler.types import define_type
+from hotlang.compiler.typedefs import define_type
 from hotlang.compiler.values import settle
 from hotlang.errors import HotRuntimeError
-from hotlang.functions import MISSING, Eval, Scope
-from hotlang.tracing import in_branch, record_binding, traced_flow
-from hotlang.values import Tagged, Thunk, force, is_truthy
+from hotlang.runtime.functions import MISSING, Eval, Scope
+from hotlang.runtime.paths import Step, assoc_path
+from hotlang.runtime.tracing import in_branch, record_binding, traced_flow
+from hotlang.runtime.values import Tagged, Thunk, force, is_truthy
+from hotlang.syntax import nodes
 
 
-def compile_statements(statements: tuple[ast.Statement, ...], ctx: Ctx, tail: bool) -> Eval:
+def compile_statements(statements: tuple[nodes.Statement, ...], ctx: Ctx, tail: bool) -> Eval:
     """A serial body: run every statement, return the last one's value (null when empty)."""
     evals: list[Eval] = []
     last_index = len(statements) - 1
     for position, statement in enumerate(statements):
-        if isinstance(statement, ast.NamespaceAlias):
+        if isinstance(statement, nodes.NamespaceAlias):
             ctx = ctx.replace(aliases={**ctx.aliases, statement.alias: statement.path})
             continue
         evals.append(compile_statement(statement, ctx, tail and position == last_index))
@@ -42,27 +42,19 @@ def compile_statements(statements: tuple[ast.Statement, ...], ctx: Ctx, tail: bo
     return serial
 
 
-def compile_statement(statement: ast.Statement, ctx: Ctx, tail: bool) -> Eval:
-    if isinstance(statement, ast.ExprStatement):
-        return compile_expr(statement.expr, ctx, tail)
-    if isinstance(statement, ast.Binding):
-        return compile_binding(statement, ctx)
-    if isinstance(statement, ast.NamespaceDecl):
-        raise ctx.error("a namespace can only be declared at the top level of a file", statement)
-    raise ctx.error(f"{type(statement).__name__} is not supported here", statement)
-
-
-@handles(ast.Block)
-def compile_block(node: ast.Block, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Block)
+def compile_block(node: nodes.Block, ctx: Ctx, tail: bool) -> Eval:
     return compile_statements(node.statements, ctx, tail)
 
 
-def compile_binding(node: ast.Binding, ctx: Ctx) -> Eval:
+@handles_statement(nodes.Binding)
+def compile_binding(node: nodes.Binding, ctx: Ctx, tail: bool) -> Eval:
+    """``name = value`` (or ``name.path = value``); a binding is never a tail call, so ``tail`` is unused."""
     target = node.target
     name = target.name
-    if isinstance(node.value, ast.FnExpr):
+    if isinstance(node.value, nodes.FnExpr):
         value = compile_function(node.value, ctx, name, local=True)
-    elif isinstance(node.value, (ast.TypeDef, ast.EnumDef, ast.TypeAlias)):
+    elif isinstance(node.value, (nodes.TypeDef, nodes.EnumDef, nodes.TypeAlias)):
         constructor = define_type(node.value, ctx, name)
         value = lambda scope: constructor  # noqa: E731
     else:
@@ -87,7 +79,7 @@ def compile_binding(node: ast.Binding, ctx: Ctx) -> Eval:
     return _compile_deep_binding(node, ctx, value)
 
 
-def _compile_deep_binding(node: ast.Binding, ctx: Ctx, value: Eval) -> Eval:
+def _compile_deep_binding(node: nodes.Binding, ctx: Ctx, value: Eval) -> Eval:
     name = node.target.name
     steps = node.target.path
     frame = ctx.frame(node)
@@ -134,8 +126,8 @@ def _truthy_test(evaluate: Eval) -> Eval:
     return test
 
 
-@handles(ast.Cond)
-def compile_cond(node: ast.Cond, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Cond)
+def compile_cond(node: nodes.Cond, ctx: Ctx, tail: bool) -> Eval:
     shape = ctx.shape
     ctx = ctx.replace(shape=None)
     arms: list[tuple[Eval | None, Eval, bool, str]] = []

@@ -11,13 +11,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from hotlang import ast
 from hotlang.compiler.context import Ctx
-from hotlang.display import to_str
 from hotlang.errors import Frame, HotRuntimeError
-from hotlang.functions import MISSING, Function
-from hotlang.runtime import consume, halt_on_err
-from hotlang.values import FunctionValue, Tagged, Thunk, force, is_truthy
+from hotlang.runtime.display import to_str
+from hotlang.runtime.functions import MISSING, Function
+from hotlang.runtime.results import consume, halt_on_err
+from hotlang.runtime.values import FunctionValue, Tagged, Thunk, force, is_truthy
+from hotlang.syntax import nodes
 
 
 def settle_arg(value: Any) -> Any:
@@ -68,23 +68,29 @@ def _arity_error(name: str, expected: int, given: int) -> HotRuntimeError:
     return HotRuntimeError(f"`{name}` takes {expected} {noun}, but was given {given}")
 
 
+Generate = Callable[["CompiledFunction"], Callable[..., Any] | None]
+"""The code generator (:func:`hotlang.compiler.pygen.generate_function`): the Python version, or None."""
+
+
 class CompiledFunction(FunctionValue):
     """A named top-level function with one strict clause, run as generated Python.
 
     ``closure`` is the same function compiled to closures: it is what runs
-    until (and unless) the Python version is generated, and what self tail
-    calls from closure code loop on.
+    until (and unless) ``generate`` returns the Python version, and what self
+    tail calls from closure code loop on. The generator is passed in by the
+    compiler rather than imported here, because it builds these objects itself.
     """
 
-    __slots__ = ("_ctx", "_lock", "_node", "arity", "closure", "lazy", "name", "py")
+    __slots__ = ("_ctx", "_generate", "_lock", "_node", "arity", "closure", "lazy", "name", "py")
 
-    def __init__(self, name: str, node: ast.FnClause, ctx: Ctx, closure: Function) -> None:
+    def __init__(self, name: str, node: nodes.FnClause, ctx: Ctx, closure: Function, generate: Generate) -> None:
         self.name = name
         self.lazy = frozenset()
         self.arity = len(node.params)
         self.closure = closure
         self._node = node
         self._ctx = ctx
+        self._generate = generate
         self._lock = threading.Lock()
         self.py: Callable[..., Any] = self._first_call
 
@@ -100,9 +106,7 @@ class CompiledFunction(FunctionValue):
     def _first_call(self, *args: Any) -> Any:
         with self._lock:
             if self.py == self._first_call:
-                from hotlang.compiler.pygen import generate_function
-
-                self.py = generate_function(self) or self._via_closure
+                self.py = self._generate(self) or self._via_closure
         return self.py(*args)
 
     def _via_closure(self, *args: Any) -> Any:

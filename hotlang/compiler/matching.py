@@ -5,32 +5,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hotlang import ast
 from hotlang.compiler.context import Ctx
-from hotlang.compiler.dispatch import compile_expr, handles
+from hotlang.compiler.dispatch import compile_expr, compile_statement, handles
 from hotlang.compiler.names import bound_names, referenced_names
 from hotlang.compiler.values import compile_qualified, compile_ref
-from hotlang.equality import hot_eq
 from hotlang.errors import HotRuntimeError
-from hotlang.functions import Eval, Scope
-from hotlang.limits import run_concurrently
-from hotlang.runtime import consume
-from hotlang.tracing import current_tracer, flow_span, in_branch, traced_flow
-from hotlang.typevalues import ANY_PATH, BUILTIN, BUILTIN_NAMES, path_matches, type_path_of, value_type_path
-from hotlang.values import RESULT_ERR, RESULT_OK, Tagged, Thunk, force
+from hotlang.runtime.equality import hot_eq
+from hotlang.runtime.functions import Eval, Scope
+from hotlang.runtime.limits import run_concurrently
+from hotlang.runtime.results import consume
+from hotlang.runtime.tracing import current_tracer, flow_span, in_branch, traced_flow
+from hotlang.runtime.typevalues import ANY_PATH, BUILTIN, BUILTIN_NAMES, path_matches, type_path_of, value_type_path
+from hotlang.runtime.values import RESULT_ERR, RESULT_OK, Tagged, Thunk, force
+from hotlang.syntax import nodes
 
 RESULT = BUILTIN + "Result"
 
 
-def shape_of(annotation: ast.TypeExpr | None) -> str | None:
+def shape_of(annotation: nodes.TypeExpr | None) -> str | None:
     """``All`` → "all", ``All<Vec>`` → "vec", ``All<Map>`` → "map", another type → "single"."""
     if annotation is None:
         return None
-    if isinstance(annotation, ast.TypeName) and annotation.name.rpartition("/")[2] == "All":
+    if isinstance(annotation, nodes.TypeName) and annotation.name.rpartition("/")[2] == "All":
         if not annotation.args:
             return "all"
         inner = annotation.args[0]
-        if isinstance(inner, ast.TypeName) and inner.name.rpartition("/")[2] == "Vec":
+        if isinstance(inner, nodes.TypeName) and inner.name.rpartition("/")[2] == "Vec":
             return "vec"
         return "map"
     return "single"
@@ -54,15 +54,15 @@ def single(key: str, value: Any, shape: str | None) -> Any:
     return value
 
 
-def _type_resolver(pattern: ast.PatternType, ctx: Ctx) -> Any:
+def _type_resolver(pattern: nodes.PatternType, ctx: Ctx) -> Any:
     """A function from scope to the type path a type atom stands for."""
     name = pattern.name
     suffix = f".{pattern.variant}" if pattern.variant else ""
     if "/" in name:
         namespace, _, short = name.rpartition("/")
-        lookup = compile_qualified(ast.QualifiedRef(pattern.line, pattern.column, namespace, short), ctx, False)
+        lookup = compile_qualified(nodes.QualifiedRef(pattern.line, pattern.column, namespace, short), ctx, False)
     else:
-        lookup = compile_ref(ast.Ref(pattern.line, pattern.column, name), ctx, False)
+        lookup = compile_ref(nodes.Ref(pattern.line, pattern.column, name), ctx, False)
         short = name
 
     def resolve(scope: Scope) -> str:
@@ -95,19 +95,19 @@ class _Arm:
         self.own_scope = own
 
 
-@handles(ast.Match)
-def compile_match(node: ast.Match, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Match)
+def compile_match(node: nodes.Match, ctx: Ctx, tail: bool) -> Eval:
     shape = ctx.shape
     inner = ctx.replace(shape=None)
     subject = compile_expr(node.subject, inner)
-    subject_name = node.subject.name if isinstance(node.subject, ast.Ref) else None
+    subject_name = node.subject.name if isinstance(node.subject, nodes.Ref) else None
     arms: list[_Arm] = []
     for position, arm in enumerate(node.arms):
         tests: list[tuple[str, Any]] | None = None
         if arm.patterns is not None:
             tests = []
             for pattern in arm.patterns:
-                if isinstance(pattern, ast.PatternValue):
+                if isinstance(pattern, nodes.PatternValue):
                     tests.append(("value", compile_expr(pattern.value, inner)))
                 else:
                     tests.append(("type", (_type_resolver(pattern, inner), pattern.nullable)))
@@ -188,11 +188,9 @@ def _arm_matches(value: Any, row: list[tuple[str, Any, bool]]) -> bool:
     return False
 
 
-@handles(ast.Parallel)
-def compile_parallel(node: ast.Parallel, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Parallel)
+def compile_parallel(node: nodes.Parallel, ctx: Ctx, tail: bool) -> Eval:
     """Branches run concurrently, level by level: a branch waits for the bindings it references (spec §3.5)."""
-    from hotlang.compiler.flows import compile_statement
-
     shape = ctx.shape
     inner = ctx.replace(shape=None)
     steps: list[tuple[str | None, Eval]] = []
@@ -200,13 +198,13 @@ def compile_parallel(node: ast.Parallel, ctx: Ctx, tail: bool) -> Eval:
     levels: list[list[int]] = []
     hidden = 0
     for index, statement in enumerate(node.statements):
-        if isinstance(statement, ast.Binding) and statement.target.path:
+        if isinstance(statement, nodes.Binding) and statement.target.path:
             raise ctx.error("deep assignment is not allowed inside `parallel`", statement)
-        name = statement.target.name if isinstance(statement, ast.Binding) else None
+        name = statement.target.name if isinstance(statement, nodes.Binding) else None
         if name is None and node.hidden_names:
             name, hidden = f"$var_{hidden}", hidden + 1
         steps.append((name, compile_statement(statement, inner, False)))
-        needs = referenced_names(statement.value if isinstance(statement, ast.Binding) else statement)
+        needs = referenced_names(statement.value if isinstance(statement, nodes.Binding) else statement)
         level = 1 + max((level_of[n] for n in needs if n in level_of), default=-1)
         if name is not None:
             level_of[name] = level
@@ -243,8 +241,8 @@ def _bound(step: Eval, scope: Scope, branch: str | None) -> Callable[[], Any]:
     return run
 
 
-@handles(ast.Raw)
-def compile_raw(node: ast.Raw, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Raw)
+def compile_raw(node: nodes.Raw, ctx: Ctx, tail: bool) -> Eval:
     """``!expr``: the value as is, an Ok unwrapped, an Err kept as a value."""
     inner = compile_expr(node.expr, ctx)
 

@@ -6,17 +6,17 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from hotlang import ast
+from hotlang.syntax import nodes
 
 
 def _children(node: Any) -> Iterator[Any]:
     for field in dataclasses.fields(node):
         value = getattr(node, field.name)
-        if isinstance(value, ast.Node):
+        if isinstance(value, nodes.Node):
             yield value
         elif isinstance(value, tuple):
             for item in value:
-                if isinstance(item, ast.Node):
+                if isinstance(item, nodes.Node):
                     yield item
 
 
@@ -26,9 +26,9 @@ def bound_names(node: Any) -> set[str]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, ast.Binding):
+        if isinstance(current, nodes.Binding):
             found.add(current.target.name)
-        if isinstance(current, (ast.Lambda, ast.FnExpr)) and current is not node:
+        if isinstance(current, (nodes.Lambda, nodes.FnExpr)) and current is not node:
             continue
         stack.extend(_children(current))
     return found
@@ -40,9 +40,9 @@ def referenced_names(node: Any) -> set[str]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, (ast.Ref, ast.Target)):
+        if isinstance(current, (nodes.Ref, nodes.Target)):
             found.add(current.name)
-        elif isinstance(current, ast.PathStep) and current.kind == "var":
+        elif isinstance(current, nodes.PathStep) and current.kind == "var":
             found.add(str(current.key))
         stack.extend(_children(current))
     return found

@@ -24,10 +24,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from hotlang import ast
-from hotlang.compiler.access import read_field, read_index
 from hotlang.compiler.context import Ctx
-from hotlang.compiler.dispatch import compile_expr
+from hotlang.compiler.dispatch import compile_expr, compile_statement
 from hotlang.compiler.generated import (
     SLOW_TYPES,
     CompiledFunction,
@@ -42,11 +40,13 @@ from hotlang.compiler.generated import (
 )
 from hotlang.compiler.matching import shape_of
 from hotlang.compiler.names import bound_names, referenced_names
-from hotlang.compiler.placeholders import lower_call_args
 from hotlang.errors import Frame, HotError, HotRuntimeError
-from hotlang.functions import MISSING, Native, Scope
-from hotlang.runtime import halt_on_err
-from hotlang.values import force
+from hotlang.runtime.access import read_field, read_index
+from hotlang.runtime.functions import MISSING, Native, Scope
+from hotlang.runtime.results import halt_on_err
+from hotlang.runtime.values import force
+from hotlang.syntax import nodes
+from hotlang.syntax.placeholders import lower_call_args
 
 _DUMP = bool(os.environ.get("HOT_DUMP_PY"))
 """Set ``HOT_DUMP_PY=1`` to print every generated function (for debugging the generator)."""
@@ -159,14 +159,14 @@ class Generator:
 
     def expr(self, node: Any, g: _FnGen) -> tuple[str, str]:
         """Python code for ``node`` and what it yields: "bool", "plain" (never a Result) or "unknown"."""
-        if isinstance(node, ast.Const):
+        if isinstance(node, nodes.Const):
             value = node.value
             if value is None or type(value) in (bool, int, str):
                 return repr(value), "bool" if type(value) is bool else "plain"
             if type(value) is Decimal:
                 return self.const(value), "plain"
             return self.escape(node, g)
-        if isinstance(node, ast.Ref):
+        if isinstance(node, nodes.Ref):
             name = node.name
             if name in g.locals:
                 if name not in g.bound:
@@ -175,7 +175,7 @@ class Generator:
             t = self.tmp()
             lookup = self.const(global_lookup)
             return f"({t} if ({t} := _G.get({name!r}, _M)) is not _M else {lookup}(_CORE, {name!r}))", "unknown"
-        if isinstance(node, ast.Template):
+        if isinstance(node, nodes.Template):
             parts: list[str] = []
             for part in node.parts:
                 if isinstance(part, str):
@@ -187,34 +187,34 @@ class Generator:
             if not parts:
                 return "''", "plain"
             return "(" + " + ".join(parts) + ")", "plain"
-        if isinstance(node, ast.VectorLit) and not any(isinstance(i, ast.Spread) for i in node.items):
+        if isinstance(node, nodes.VectorLit) and not any(isinstance(i, nodes.Spread) for i in node.items):
             return "[" + "".join(self.expr(item, g)[0] + ", " for item in node.items) + "]", "plain"
-        if isinstance(node, ast.MapLit) and all(isinstance(e, ast.MapEntry) for e in node.entries):
+        if isinstance(node, nodes.MapLit) and all(isinstance(e, nodes.MapEntry) for e in node.entries):
             entries = [f"{entry.key!r}: {self.expr(entry.value, g)[0]}" for entry in node.entries]  # type: ignore[union-attr]
             return "{" + ", ".join(entries) + "}", "plain"
-        if isinstance(node, ast.Field):
+        if isinstance(node, nodes.Field):
             code, _kind = self.expr(node.target, g)
             t = self.tmp()
             return f"({t}.get({node.name!r}) if type({t} := {code}) is dict else _RF({t}, {node.name!r}))", "unknown"
-        if isinstance(node, ast.Index):
+        if isinstance(node, nodes.Index):
             target, _kind = self.expr(node.target, g)
             return f"_RI({target}, {self.settled(node.key, g)})", "unknown"
-        if isinstance(node, ast.Do):
+        if isinstance(node, nodes.Do):
             return f"_F({self.expr(node.expr, g)[0]})", "unknown"
-        if isinstance(node, ast.Pipe):
+        if isinstance(node, nodes.Pipe):
             return self.expr(_pipe_as_calls(node), g)
-        if isinstance(node, ast.Lambda):
+        if isinstance(node, nodes.Lambda):
             return self.lambda_expr(node, g)
-        if isinstance(node, ast.Call):
+        if isinstance(node, nodes.Call):
             return self.call(node, g)
-        if isinstance(node, ast.Cond) and not node.collect_all and not bound_names(node):
+        if isinstance(node, nodes.Cond) and not node.collect_all and not bound_names(node):
             code = "None"
             for arm in reversed(node.arms):
                 result, _kind = self.expr(arm.result, g)
                 code = result if arm.test is None else f"({result} if {self.truth(arm.test, g)} else {code})"
             return code, "unknown"
-        if isinstance(node, ast.Block) and not bound_names(node):
-            items = [s.expr for s in node.statements if isinstance(s, ast.ExprStatement)]
+        if isinstance(node, nodes.Block) and not bound_names(node):
+            items = [s.expr for s in node.statements if isinstance(s, nodes.ExprStatement)]
             if len(items) == len(node.statements) and items:
                 codes = [self.expr(item, g) for item in items]
                 if len(codes) == 1:
@@ -242,10 +242,10 @@ class Generator:
             return f"(({t} := {code}) is not None and {t} is not False)"
         return f"(({t} := {code}) is not None and {t} is not False and (type({t}) not in SLOW_TYPES or _T({t})))"
 
-    def call(self, node: ast.Call, g: _FnGen) -> tuple[str, str]:
+    def call(self, node: nodes.Call, g: _FnGen) -> tuple[str, str]:
         node = lower_call_args(node)
         callee = node.callee
-        if any(isinstance(arg, ast.Spread) for arg in node.args) or not isinstance(callee, ast.Ref):
+        if any(isinstance(arg, nodes.Spread) for arg in node.args) or not isinstance(callee, nodes.Ref):
             return self.escape(node, g)
         name = callee.name
         if name in g.locals:
@@ -307,7 +307,7 @@ class Generator:
 
     def operand(self, node: Any, g: _FnGen) -> tuple[str, str]:
         """An operand of an inlined Int operation: its name (evaluated once) and its ``is int`` test."""
-        if isinstance(node, ast.Const) and type(node.value) is int:
+        if isinstance(node, nodes.Const) and type(node.value) is int:
             return repr(node.value), ""
         code, _kind = self.expr(node, g)
         if code.isidentifier():
@@ -315,13 +315,13 @@ class Generator:
         t = self.tmp()
         return t, f"type({t} := {code}) is int"
 
-    def comprehension(self, name: str, native: Native, node: ast.Call, g: _FnGen) -> str | None:
+    def comprehension(self, name: str, native: Native, node: nodes.Call, g: _FnGen) -> str | None:
         """``map``/``filter`` of a one-expression lambda over a plain Vec, written as a list comprehension."""
         fn = node.args[1]
-        if not isinstance(fn, ast.Lambda) or len(fn.params) != 1 or fn.params[0].lazy or fn.params[0].rest:
+        if not isinstance(fn, nodes.Lambda) or len(fn.params) != 1 or fn.params[0].lazy or fn.params[0].rest:
             return None
         statements = fn.body.statements
-        if len(statements) != 1 or not isinstance(statements[0], ast.ExprStatement) or bound_names(fn.body):
+        if len(statements) != 1 or not isinstance(statements[0], nodes.ExprStatement) or bound_names(fn.body):
             return None
         param = fn.params[0].name
         collection = self.settled(node.args[0], g)
@@ -353,7 +353,7 @@ class Generator:
         plain_vec = f"type({items} := {collection}) is list and SLOW_TYPES.isdisjoint(map(type, {items}))"
         return f"({loop} if {plain_vec} else {fallback})"
 
-    def lambda_expr(self, node: ast.Lambda, g: _FnGen) -> tuple[str, str]:
+    def lambda_expr(self, node: nodes.Lambda, g: _FnGen) -> tuple[str, str]:
         params = [param.name for param in node.params]
         if node.flow != "serial" or any(param.lazy or param.rest for param in node.params):
             return self.escape(node, g)
@@ -394,11 +394,11 @@ class Generator:
         for statement in statements[:-1]:
             lines += self.statement(statement, g, indent)
         last = statements[-1]
-        if isinstance(last, ast.ExprStatement):
+        if isinstance(last, nodes.ExprStatement):
             lines += self.tail(last.expr, g, indent)
         else:
             lines += self.statement(last, g, indent)
-            if isinstance(last, ast.Binding):
+            if isinstance(last, nodes.Binding):
                 lines.append(pad + f"return {_mangle(last.target.name)}")
             else:
                 lines.append(pad + "return None")
@@ -406,10 +406,10 @@ class Generator:
 
     def statement(self, statement: Any, g: _FnGen, indent: int) -> list[str]:
         pad = " " * indent
-        if isinstance(statement, ast.ExprStatement):
+        if isinstance(statement, nodes.ExprStatement):
             return [pad + self.expr(statement.expr, g)[0]]
-        if not isinstance(statement, ast.Binding) or isinstance(
-            statement.value, (ast.FnExpr, ast.TypeDef, ast.EnumDef, ast.TypeAlias)
+        if not isinstance(statement, nodes.Binding) or isinstance(
+            statement.value, (nodes.FnExpr, nodes.TypeDef, nodes.EnumDef, nodes.TypeAlias)
         ):
             raise Unsupported("statement")
         name = statement.target.name
@@ -420,8 +420,6 @@ class Generator:
             if any(n not in g.bound and n != name for n in names):
                 raise Unsupported("a name is used before it is bound")
             ctx = self.ctx.replace(local_names=frozenset(names), self_name=None, top_level=False)
-            from hotlang.compiler.flows import compile_statement
-
             evaluate = self.const(compile_statement(statement, ctx, tail=False))
             scope = self.tmp()
             entries = ", ".join(f"{n!r}: {_mangle(n)}" for n in names if n in g.bound)
@@ -442,9 +440,9 @@ class Generator:
 
     def tail(self, node: Any, g: _FnGen, indent: int) -> list[str]:
         pad = " " * indent
-        if isinstance(node, ast.Block):
+        if isinstance(node, nodes.Block):
             return self.body(node.statements, g, indent)
-        if isinstance(node, ast.Call) and isinstance(node.callee, ast.Ref) and node.callee.name not in g.locals:
+        if isinstance(node, nodes.Call) and isinstance(node.callee, nodes.Ref) and node.callee.name not in g.locals:
             name = node.callee.name
             target = self.resolve(name)
             args = node.args
@@ -458,7 +456,7 @@ class Generator:
                 name == g.self_name
                 and target is self.fn
                 and len(args) == self.fn.arity
-                and not any(isinstance(a, ast.Spread) for a in args)
+                and not any(isinstance(a, nodes.Spread) for a in args)
             ):
                 g.tail_loop = True
                 params = [_mangle(p.name) for p in self.fn._node.params]
@@ -466,7 +464,7 @@ class Generator:
                     return [pad + "continue"]
                 values = ", ".join(self.settled(a, g) for a in args)
                 return [pad + f"{', '.join(params)}, = {values},", pad + "continue"]
-        if isinstance(node, ast.Cond) and not node.collect_all and not bound_names(node):
+        if isinstance(node, nodes.Cond) and not node.collect_all and not bound_names(node):
             lines = []
             keyword = "if"
             for arm in node.arms:
@@ -501,14 +499,14 @@ def _guarded(body: list[str], frame: str, indent: int, *, loop: bool) -> list[st
     ]
 
 
-def _pipe_as_calls(node: ast.Pipe) -> Any:
+def _pipe_as_calls(node: nodes.Pipe) -> Any:
     """``v |> f(a) |> g`` → ``g(f(v, a))`` (the piped value is a first argument)."""
     value = node.stages[0]
     for stage in node.stages[1:]:
-        if isinstance(stage, ast.Call):
-            value = ast.Call(stage.line, stage.column, stage.callee, (value, *stage.args))
+        if isinstance(stage, nodes.Call):
+            value = nodes.Call(stage.line, stage.column, stage.callee, (value, *stage.args))
         else:
-            value = ast.Call(stage.line, stage.column, stage, (value,))
+            value = nodes.Call(stage.line, stage.column, stage, (value,))
     return value
 
 
@@ -520,7 +518,7 @@ def generate_function(fn: CompiledFunction) -> Callable[..., Any] | None:
     g = _FnGen(params, fn._ctx.self_name)
     g.locals |= bound_names(node.body)
     try:
-        if isinstance(node.body, ast.Block):
+        if isinstance(node.body, nodes.Block):
             body = generator.body(node.body.statements, g, 2)
         else:
             body = generator.tail(node.body, g, 2)

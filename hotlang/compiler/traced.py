@@ -2,17 +2,17 @@
 
 A traced program never hands functions to the Python code generator: the
 closures carry the span hooks, and a program loaded without ``traced`` keeps
-the generated fast path untouched (see :mod:`hotlang.tracing`).
+the generated fast path untouched (see :mod:`hotlang.runtime.tracing`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hotlang.functions import Function
-from hotlang.runtime import current_run
-from hotlang.tracing import traced_call
-from hotlang.values import FunctionValue
+from hotlang.runtime.functions import Function
+from hotlang.runtime.run import current_run
+from hotlang.runtime.tracing import traced_call
+from hotlang.runtime.values import FunctionValue
 
 
 class TracedFunction(FunctionValue):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotlang import ast
-from hotlang.compiler.access import read_field, read_index
 from hotlang.compiler.context import Ctx
 from hotlang.compiler.dispatch import compile_expr, handles
-from hotlang.display import to_str
 from hotlang.errors import HotRuntimeError
-from hotlang.functions import MISSING, Eval, FunctionAlias, Scope
-from hotlang.runtime import consume
-from hotlang.values import Tagged, Thunk, force, type_name
+from hotlang.runtime.access import read_field, read_index
+from hotlang.runtime.display import to_str
+from hotlang.runtime.functions import MISSING, Eval, FunctionAlias, Scope
+from hotlang.runtime.results import consume
+from hotlang.runtime.values import Tagged, Thunk, force, type_name
+from hotlang.syntax import nodes
 
 
 def settle(value: Any) -> Any:
@@ -22,19 +22,19 @@ def settle(value: Any) -> Any:
     return consume(value)
 
 
-@handles(ast.Const)
-def compile_const(node: ast.Const, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Const)
+def compile_const(node: nodes.Const, ctx: Ctx, tail: bool) -> Eval:
     value = node.value
     return lambda scope: value
 
 
-def undefined(name: str, ctx: Ctx, node: ast.Node) -> HotRuntimeError:
+def undefined(name: str, ctx: Ctx, node: nodes.Node) -> HotRuntimeError:
     error = HotRuntimeError(f"`{name}` is not defined")
     error.add_frame(ctx.frame(node))
     return error
 
 
-def global_lookup(name: str, ctx: Ctx, node: ast.Node) -> Eval:
+def global_lookup(name: str, ctx: Ctx, node: nodes.Node) -> Eval:
     """Namespace, then core (spec §3.2 steps 2–4)."""
     namespace_globals = ctx.unit.globals
     core = ctx.unit.core
@@ -50,8 +50,8 @@ def global_lookup(name: str, ctx: Ctx, node: ast.Node) -> Eval:
     return lookup_global
 
 
-@handles(ast.Ref)
-def compile_ref(node: ast.Ref, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Ref)
+def compile_ref(node: nodes.Ref, ctx: Ctx, tail: bool) -> Eval:
     name = node.name
     if name not in ctx.local_names:
         return global_lookup(name, ctx, node)
@@ -69,7 +69,7 @@ def compile_ref(node: ast.Ref, ctx: Ctx, tail: bool) -> Eval:
     return lookup_local
 
 
-def qualified_lookup(namespace: str, name: str, ctx: Ctx, node: ast.Node) -> Eval:
+def qualified_lookup(namespace: str, name: str, ctx: Ctx, node: nodes.Node) -> Eval:
     namespaces = ctx.unit.namespaces
     qualified = f"{namespace}/{name}"
 
@@ -89,13 +89,13 @@ def qualified_lookup(namespace: str, name: str, ctx: Ctx, node: ast.Node) -> Eva
     return lookup_qualified
 
 
-@handles(ast.QualifiedRef)
-def compile_qualified(node: ast.QualifiedRef, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.QualifiedRef)
+def compile_qualified(node: nodes.QualifiedRef, ctx: Ctx, tail: bool) -> Eval:
     return qualified_lookup(ctx.expand_namespace(node.namespace), node.name, ctx, node)
 
 
-@handles(ast.Template)
-def compile_template(node: ast.Template, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Template)
+def compile_template(node: nodes.Template, ctx: Ctx, tail: bool) -> Eval:
     parts: list[Eval] = []
     for part in node.parts:
         if isinstance(part, str):
@@ -111,7 +111,7 @@ def compile_template(node: ast.Template, ctx: Ctx, tail: bool) -> Eval:
     return template
 
 
-def _spread_items(value: Any, ctx: Ctx, node: ast.Node) -> list[Any]:
+def _spread_items(value: Any, ctx: Ctx, node: nodes.Node) -> list[Any]:
     value = settle(value)
     if value is None:
         return []
@@ -122,13 +122,13 @@ def _spread_items(value: Any, ctx: Ctx, node: ast.Node) -> list[Any]:
     raise error
 
 
-@handles(ast.VectorLit)
-def compile_vector(node: ast.VectorLit, ctx: Ctx, tail: bool) -> Eval:
-    if not any(isinstance(item, ast.Spread) for item in node.items):
+@handles(nodes.VectorLit)
+def compile_vector(node: nodes.VectorLit, ctx: Ctx, tail: bool) -> Eval:
+    if not any(isinstance(item, nodes.Spread) for item in node.items):
         items = [compile_expr(item, ctx) for item in node.items]
         return lambda scope: [item(scope) for item in items]
     parts = [
-        (isinstance(item, ast.Spread), compile_expr(item.expr if isinstance(item, ast.Spread) else item, ctx))
+        (isinstance(item, nodes.Spread), compile_expr(item.expr if isinstance(item, nodes.Spread) else item, ctx))
         for item in node.items
     ]
 
@@ -144,11 +144,11 @@ def compile_vector(node: ast.VectorLit, ctx: Ctx, tail: bool) -> Eval:
     return vector
 
 
-@handles(ast.MapLit)
-def compile_map(node: ast.MapLit, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.MapLit)
+def compile_map(node: nodes.MapLit, ctx: Ctx, tail: bool) -> Eval:
     entries: list[tuple[str | None, Eval]] = []
     for entry in node.entries:
-        if isinstance(entry, ast.Spread):
+        if isinstance(entry, nodes.Spread):
             entries.append((None, compile_expr(entry.expr, ctx)))
         else:
             entries.append((entry.key, compile_expr(entry.value, ctx)))
@@ -176,14 +176,14 @@ def compile_map(node: ast.MapLit, ctx: Ctx, tail: bool) -> Eval:
     return map_with_spread
 
 
-def _with_frame(error: HotRuntimeError, ctx: Ctx, node: ast.Node) -> HotRuntimeError:
+def _with_frame(error: HotRuntimeError, ctx: Ctx, node: nodes.Node) -> HotRuntimeError:
     if not error.stack:
         error.add_frame(ctx.frame(node))
     return error
 
 
-@handles(ast.Field)
-def compile_field(node: ast.Field, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Field)
+def compile_field(node: nodes.Field, ctx: Ctx, tail: bool) -> Eval:
     target = compile_expr(node.target, ctx)
     name = node.name
 
@@ -199,8 +199,8 @@ def compile_field(node: ast.Field, ctx: Ctx, tail: bool) -> Eval:
     return field
 
 
-@handles(ast.Index)
-def compile_index(node: ast.Index, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Index)
+def compile_index(node: nodes.Index, ctx: Ctx, tail: bool) -> Eval:
     target = compile_expr(node.target, ctx)
     key = compile_expr(node.key, ctx)
 
@@ -214,12 +214,12 @@ def compile_index(node: ast.Index, ctx: Ctx, tail: bool) -> Eval:
     return index
 
 
-@handles(ast.AppendSlot)
-def compile_append_slot(node: ast.AppendSlot, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.AppendSlot)
+def compile_append_slot(node: nodes.AppendSlot, ctx: Ctx, tail: bool) -> Eval:
     raise ctx.error("`[]` appends and can only be used on the left of a binding, as in `items[] value`", node)
 
 
-@handles(ast.Do)
-def compile_do(node: ast.Do, ctx: Ctx, tail: bool) -> Eval:
+@handles(nodes.Do)
+def compile_do(node: nodes.Do, ctx: Ctx, tail: bool) -> Eval:
     inner = compile_expr(node.expr, ctx)
     return lambda scope: force(inner(scope))

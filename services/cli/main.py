@@ -12,7 +12,7 @@ LANGUAGE_COMMANDS = ("run", "test", "check", "repl")
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in LANGUAGE_COMMANDS:
-        from hotlang.cli import main as language_main
+        from hotlang.tools.cli import main as language_main
 
         return int(language_main(args))
     parser = argparse.ArgumentParser(prog="hot", description="Hot for Python: event-driven workflows in Hot.")

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 class BuildCache:
     """Loaded `Program`s by build id. Builds are immutable, so entries never go stale.
 
-    `traced` loads programs with span hooks (`hotlang.tracing`), for interpreter spans.
+    `traced` loads programs with span hooks (`hotlang.runtime.tracing`), for interpreter spans.
     """
 
     def __init__(self, pool: Pool, max_builds: int = 64, *, traced: bool = False) -> None:

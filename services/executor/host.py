@@ -11,10 +11,11 @@ import concurrent.futures
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from hotlang import HotCancelled
-from hotlang.tracing import current_span, record_event
+from hotlang.runtime.tracing import current_span, record_event
 from services.core import ids, model, subjects
 from services.core.wire import dumps, rfc3339
 from services.executor.retry import RetryPolicy
@@ -29,7 +30,7 @@ PublishFn = Callable[[str, bytes], Awaitable[None]]
 
 
 class RunHost:
-    """Host for one run: knows its run, event, stream and environment."""
+    """Host for one run: knows its run, event, stream and environment (a :class:`hotlang.Host`)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, *, env_id: str, stream_id: str, run: model.Run,
                  event: model.Event, policy: RetryPolicy, send: SendFn, publish: PublishFn,
@@ -88,6 +89,10 @@ class RunHost:
             "event": {"id": self.event.event_id, "type": self.event.event_type},
             "env": {"id": self.env_id},
         }
+
+    def now(self) -> datetime:
+        """The clock `::hot::time/now` reads: the UTC wall clock."""
+        return datetime.now(UTC)
 
     def request_stop(self) -> None:
         """Ask the run to stop (timeout, cancel, shutdown); the interpreter checks cooperatively."""

@@ -1,6 +1,6 @@
 """A run's spans: the `hot.run` root and the interpreter's call/flow spans, over OpenTelemetry.
 
-The Hot interpreter reports calls through the small `hotlang.tracing.Tracer` protocol; this
+The Hot interpreter reports calls through the small `hotlang.runtime.tracing.Tracer` protocol; this
 module implements it with the process's OpenTelemetry tracer, so the same spans reach the
 PostgreSQL span store (`trace_store`) and, when configured, the OTLP exporter.
 
@@ -17,7 +17,7 @@ from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import Link, Status, StatusCode
 
-from hotlang.tracing import Span as HotSpanProtocol
+from hotlang.runtime.tracing import Span as HotSpanProtocol
 from services.core import model
 
 MAX_EVENTS_PER_SPAN = 32
@@ -59,7 +59,7 @@ class HotSpan:
 
 
 class RunTracer:
-    """The `hotlang.tracing.Tracer` of one run: spans without a Hot parent hang off `hot.run`."""
+    """The `hotlang.runtime.tracing.Tracer` of one run: spans without a Hot parent hang off `hot.run`."""
 
     def __init__(self, tracer: trace.Tracer, run_span: trace.Span, max_spans: int = MAX_SPANS_PER_RUN) -> None:
         self._tracer = tracer

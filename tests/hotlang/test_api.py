@@ -19,7 +19,7 @@ from hotlang import (
     load_program,
     to_json,
 )
-from hotlang.values import Tagged
+from hotlang.runtime.values import Tagged
 
 from .conftest import run
 

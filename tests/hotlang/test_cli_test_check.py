@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hotlang.cli import main
+from hotlang.tools.cli import main
 
 TESTS = """::demo ns
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hotlang.cli import main
+from hotlang.tools.cli import main
 
 SUITE = Path(__file__).parent / "conformance"
 

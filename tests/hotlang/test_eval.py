@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from hotlang import HotRuntimeError
-from hotlang.values import Tagged
+from hotlang.runtime.values import Tagged
 
 from .conftest import run
 
@@ -320,7 +320,7 @@ def test_struct_type_constructor() -> None:
 
 
 def test_map_keys_keep_bool_int_dec_apart() -> None:
-    from hotlang.values import KeyBox, hot_key, map_key
+    from hotlang.runtime.keys import KeyBox, hot_key, map_key
 
     result = run("assoc(assoc(assoc({a: 0}, 1, 'i'), true, 'b'), 1.0, 'd')".replace("'", '"'))
     assert len(result) == 4
@@ -334,7 +334,7 @@ def test_map_keys_keep_bool_int_dec_apart() -> None:
 
 
 def test_top_level_expressions_get_hidden_names() -> None:
-    from hotlang.checker import check_sources
+    from hotlang.tools.checker import check_sources
 
     source = '::t ns\nadd(1, 2)\nconcat("a", "b")\nboth fn () { [$var_0, $var_1] }\nboth()'
     assert run(source) == [3, "ab"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hotlang import ast
-from hotlang.parser import parse_module
+from hotlang.syntax import nodes as ast
+from hotlang.syntax.parser import parse_module
 
 
 def statements(source: str) -> tuple[ast.Statement, ...]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hotlang import HotSyntaxError, ast
-from hotlang.parser import parse_module
+from hotlang import HotSyntaxError
+from hotlang.syntax import nodes as ast
+from hotlang.syntax.parser import parse_module
 
 
 def statements(source: str) -> tuple[ast.Statement, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hotlang import RecordingHost, load_program, to_json
-from hotlang.values import Tagged
+from hotlang.runtime.values import Tagged
 
 EVENT_HANDLER = """
 on-order-created

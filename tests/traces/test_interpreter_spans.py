@@ -1,4 +1,4 @@
-"""The interpreter's span hooks (hotlang.tracing) with an in-memory tracer: exact span trees."""
+"""The interpreter's span hooks (hotlang.runtime.tracing) with an in-memory tracer: exact span trees."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hotlang import HotFailure, load_program
-from hotlang.tracing import TRUNCATED, Span, value_text
+from hotlang.runtime.tracing import TRUNCATED, Span, value_text
 
 SOURCE = """
 ::t ns

@@ -1,0 +1,179 @@
+"""``::hot::lang`` (calling and reflection), ``::hot::ctx``, ``::hot::env``, ``::hot::time``, and printing to stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time as clock
+from datetime import UTC, datetime
+from typing import Any
+
+from hotlang.errors import HotCancelled, HotRuntimeError
+from hotlang.library.checks import expect_int, expect_str
+from hotlang.library.coll import _preserve
+from hotlang.library.registry import Library
+from hotlang.runtime.display import display
+from hotlang.runtime.functions import call_value
+from hotlang.runtime.results import consume
+from hotlang.runtime.run import current_run
+from hotlang.runtime.typevalues import StructType
+from hotlang.runtime.values import FunctionValue, Tagged, Thunk, force, type_name
+
+lang = Library("::hot::lang")
+io = Library("::hot::io")
+ctx = Library("::hot::ctx")
+env = Library("::hot::env")
+time = Library("::hot::time")
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else display(value)
+
+
+@io.native("eprint", 1)
+def eprint(value: Any) -> str:
+    text = _text(value)
+    sys.stderr.write(text)
+    return text
+
+
+@io.native("eprintln", 0, 1)
+def eprintln(value: Any = "") -> str:
+    text = _text(value)
+    sys.stderr.write(text + "\n")
+    return text
+
+
+@io.native("tap", 1, 2, lazy=(0,))
+def tap(value: Any, label: Any = None) -> Any:
+    """Print the value to stderr (with an optional label) and return it unchanged."""
+    value = force(value)
+    prefix = f"{label}: " if type(label) is str else ""
+    sys.stderr.write(f"{prefix}{display(value)}\n")
+    return value
+
+
+@lang.native("call", 1, 3)
+def call(fn: Any, args: Any = None, on_err: Any = None) -> Any:
+    if not isinstance(fn, FunctionValue):
+        raise HotRuntimeError(f"call expects a function, got {type_name(fn)}")
+    values = [] if args is None else args if type(args) is list else [args]
+    result = call_value(fn, list(values))
+    if type(result) is Thunk:
+        result = force(result)
+    return result if _preserve(on_err) else consume(result)
+
+
+@lang.native("resolve", 1)
+def resolve(name: Any) -> Any:
+    """``resolve("::ns/f")`` (or a core name) → the function."""
+    text = expect_str("resolve", name)
+    program = current_run().program
+    if program is None:
+        raise HotRuntimeError("resolve is only available while a program runs")
+    if "/" in text:
+        return program.lookup(text)
+    return program.core_value(text)
+
+
+@lang.native("namespaces", 0)
+def namespaces() -> list[str]:
+    program = current_run().program
+    return [] if program is None else [name for name in program.namespaces() if not name.startswith("::hot::")]
+
+
+@lang.native("functions-in-namespace", 1)
+def functions_in_namespace(namespace: Any) -> list[Any]:
+    program = current_run().program
+    if program is None:
+        return []
+    wanted = expect_str("functions-in-namespace", namespace)
+    return [program.lookup(info.qualified) for info in program.functions() if info.ns == wanted]
+
+
+@lang.native("exit", 0, 1)
+def exit_(code: Any = 0) -> None:
+    raise HotCancelled(f"exit({expect_int('exit', code)})", code)
+
+
+@ctx.native("get", 1, 2, core=False)
+def ctx_get(key: Any, default: Any = None) -> Any:
+    return current_run().ctx.get(expect_str("::hot::ctx/get", key), default)
+
+
+@ctx.native("set", 2, core=False)
+def ctx_set(key: Any, value: Any) -> Any:
+    current_run().ctx[expect_str("::hot::ctx/set", key)] = value
+    return value
+
+
+@env.native("get", 1, 2, core=False)
+def env_get(name: Any, default: Any = None) -> Any:
+    return os.environ.get(expect_str("::hot::env/get", name), default)
+
+
+UNITS = {
+    "Nanosecond": 1,
+    "Microsecond": 1_000,
+    "Millisecond": 1_000_000,
+    "Second": 1_000_000_000,
+    "Minute": 60_000_000_000,
+    "Hour": 3_600_000_000_000,
+    "Day": 86_400_000_000_000,
+    "Week": 604_800_000_000_000,
+    "Year": 31_536_000_000_000_000,
+}
+for _unit in UNITS:
+    time.value(_unit, StructType(f"::hot::time/{_unit}", (), nominal=True), core=False)
+
+
+def unit_nanos(value: Any) -> int | None:
+    """Nanoseconds in a ``::hot::time`` unit value such as ``Second(5)`` (None for other values)."""
+    if type(value) is Tagged and value.type_path.startswith("::hot::time/"):
+        unit = value.type_path.rpartition("/")[2]
+        if unit in UNITS and type(value.payload) is int:
+            return int(value.payload) * UNITS[unit]
+    return None
+
+
+@time.native("now", 0, core=False)
+def now() -> str:
+    """The current UTC time as an ISO-8601 string, by the host's clock."""
+    return str(current_run().host.now().isoformat())
+
+
+SLEEP_SLICE_S = 0.05
+MAX_SLEEP_MS = 24 * 3600 * 1000
+
+
+@time.native("sleep", 1, core=False)
+def sleep(millis: Any) -> None:
+    """Pause the run for `millis` milliseconds (a time unit such as Second(2) also works).
+
+    Sleeps in short slices so a run that is cancelled or out of time stops promptly."""
+    nanos = unit_nanos(millis)
+    duration_ms = nanos / 1_000_000 if nanos is not None else expect_int("sleep", millis)
+    if duration_ms < 0 or duration_ms > MAX_SLEEP_MS:
+        raise HotRuntimeError(f"sleep expects 0 to {MAX_SLEEP_MS} milliseconds, got {duration_ms}")
+    check = current_run().host.check_cancelled
+    deadline = clock.monotonic() + duration_ms / 1000
+    while (remaining := deadline - clock.monotonic()) > 0:
+        clock.sleep(min(SLEEP_SLICE_S, remaining))
+        check()
+    return None
+
+
+@time.native("epoch-millis", 0, 1, core=False)
+def epoch_millis(value: Any = None) -> Any:
+    """Milliseconds since the epoch now; or the UTC ISO time of the given milliseconds."""
+    if value is None:
+        return int(clock.time() * 1000)
+    return datetime.fromtimestamp(expect_int("epoch-millis", value) / 1000, UTC).isoformat()
+
+
+@time.native("to-nanos", 1, core=False)
+def to_nanos(value: Any) -> int:
+    nanos = unit_nanos(value)
+    if nanos is None:
+        raise HotRuntimeError(f"to-nanos expects a ::hot::time unit such as Second(5), got {type_name(value)}")
+    return nanos

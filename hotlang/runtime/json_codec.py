@@ -1,0 +1,162 @@
+"""Conversion between Hot values and JSON (one place for both directions).
+
+Two flavours exist because they serve different readers:
+
+* :func:`to_json` / :func:`from_json` convert to and from *plain Python JSON
+  data* for the platform (event payloads, run results, call arguments).
+  A Dec becomes a ``float`` (``99.99`` → ``99.99``, ``5.0`` → ``5.0``): JSON
+  numbers are doubles for nearly every consumer, so digits beyond ~17
+  significant ones are rounded. A float coming in becomes the Dec with the
+  shortest digits that round-trip (``Decimal(repr(f))``), so ``99.99`` stays
+  exactly ``99.99``.
+* :func:`dumps` / :func:`loads` implement Hot's ``to-json``/``from-json``: the
+  JSON *text* keeps every digit of a Dec and reads numbers with a fraction
+  back as exact Decs.
+
+Tagged values travel as ``{"$type": path, "$val": payload}`` in both.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from hotlang.errors import HotRuntimeError
+from hotlang.runtime.display import to_str
+from hotlang.runtime.keys import hot_key
+from hotlang.runtime.values import FunctionValue, HotIter, Tagged, Thunk
+
+
+def to_json(value: Any) -> Any:
+    """Convert a Hot value to JSON-serialisable Python (Dec → float; tags → ``$type``/``$val``)."""
+    kind = type(value)
+    if kind in (str, int, bool) or value is None:
+        return value
+    if kind is Decimal:
+        return float(value)
+    if kind is list:
+        return [to_json(item) for item in value]
+    if kind is dict:
+        return {str(key): to_json(item) for key, item in value.items()}
+    if kind is Tagged:
+        if not value.has_payload:
+            return {"$type": value.type_path}
+        return {"$type": value.type_path, "$val": to_json(value.payload)}
+    if kind is bytes:
+        return list(value)
+    if isinstance(value, FunctionValue):
+        return {"$type": "::hot::type/Fn", "$val": value.name}
+    if kind is Thunk:
+        return to_json(value.force())
+    if kind is HotIter:
+        return {"$type": "::hot::iter/Iter"}
+    raise HotRuntimeError(f"cannot convert a value of Python type {kind.__name__} to JSON")
+
+
+def from_json(value: Any) -> Any:
+    """Convert plain JSON data to a Hot value (float → exact Dec; ``$type`` maps → tagged)."""
+    kind = type(value)
+    if kind in (str, int, bool) or value is None:
+        return value
+    if kind is float:
+        return Decimal(repr(value))
+    if kind is Decimal:
+        return value
+    if kind is list or kind is tuple:
+        return [from_json(item) for item in value]
+    if kind is dict:
+        if "$type" in value and set(value) <= {"$type", "$val"} and isinstance(value["$type"], str):
+            if "$val" in value:
+                return Tagged(value["$type"], from_json(value["$val"]))
+            return Tagged(value["$type"], None, has_payload=False)
+        return {str(key): from_json(item) for key, item in value.items()}
+    raise HotRuntimeError(f"cannot use a value of Python type {kind.__name__} as a Hot value")
+
+
+_MARK = "\ue000"
+_DEC_MARKER = re.compile(f'"{_MARK}(\\d+){_MARK}"')
+
+
+def _encodable(value: Any, decimals: list[Decimal]) -> Any:
+    """Like :func:`to_json`, but Decs become numbered marker strings :func:`dumps` swaps for their digits."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is Decimal:
+        decimals.append(value)
+        return f"{_MARK}{len(decimals) - 1}{_MARK}"
+    if kind is list:
+        return [_encodable(item, decimals) for item in value]
+    if kind is dict:
+        return {
+            key if type(key) is str else to_str(hot_key(key)): _encodable(item, decimals) for key, item in value.items()
+        }
+    if kind is Tagged:
+        if not value.has_payload:
+            return {"$type": value.type_path}
+        return {"$type": value.type_path, "$val": _encodable(value.payload, decimals)}
+    return to_json(value)
+
+
+def _write(value: Any, out: list[str]) -> None:
+    """The slow writer, used when a string already contains the Dec marker character."""
+    kind = type(value)
+    if kind is Decimal:
+        out.append(format(value, "f"))
+    elif kind is list:
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    elif kind is dict:
+        out.append("{")
+        for index, (key, item) in enumerate(value.items()):
+            if index:
+                out.append(",")
+            out.append(json.dumps(key if type(key) is str else to_str(hot_key(key)), ensure_ascii=False))
+            out.append(":")
+            _write(item, out)
+        out.append("}")
+    elif kind is Tagged:
+        _write(to_json(value) if not value.has_payload else {"$type": value.type_path, "$val": value.payload}, out)
+    elif kind in (str, int, bool) or value is None:
+        out.append(json.dumps(value, ensure_ascii=False))
+    else:
+        _write(to_json(value), out)
+
+
+def dumps(value: Any) -> str:
+    """Hot's ``to-json``: compact JSON text, exact Dec digits, tags as ``$type``/``$val``."""
+    decimals: list[Decimal] = []
+    data = _encodable(value, decimals)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    if not decimals:
+        return text
+    if text.count(_MARK) != 2 * len(decimals):
+        out: list[str] = []
+        _write(value, out)
+        return "".join(out)
+    return _DEC_MARKER.sub(lambda match: format(decimals[int(match.group(1))], "f"), text)
+
+
+def _object(pairs: dict[str, Any]) -> Any:
+    if "$type" in pairs and len(pairs) <= 2 and isinstance(pairs["$type"], str):
+        if len(pairs) == 1:
+            return Tagged(pairs["$type"], None, has_payload=False)
+        if "$val" in pairs:
+            return Tagged(pairs["$type"], pairs["$val"])
+    return pairs
+
+
+def loads(text: str) -> Any:
+    """Hot's ``from-json``: numbers with a fraction become exact Decs; tags are restored."""
+    try:
+        return json.loads(text, parse_float=Decimal, object_hook=_object)
+    except json.JSONDecodeError as error:
+        raise HotRuntimeError(
+            f"from-json: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
