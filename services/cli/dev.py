@@ -9,6 +9,7 @@ the live endpoints to `<project>/.devdata/dev.json`. Ctrl-C stops everything.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -26,9 +27,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.cli.supervisor import ServiceSpec, Supervisor
-from services.core import db
-from services.core.pb import hot_ingest_pb2 as ingest_pb
-from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
+from services.core import db, model
+from services.core.clients import IngestClient
 from services.devtools.credentials import ensure_dev_environment
 from services.devtools.settings import DevSettings
 from services.devtools.stack import EmbeddedNats, EmbeddedPostgres, free_port
@@ -91,14 +91,16 @@ def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> None:
     if not files:
         print(f"hot dev: no .hot files under {project}; nothing deployed", flush=True)
         return
-    request = ingest_pb.DeployBuildRequest(env_id=env_id, project_name=name,
-                                           files=[ingest_pb.SourceFile(path=p, content=c) for p, c in files.items()])
-    with grpc.insecure_channel(ingest_addr) as channel:
-        try:
-            reply = ingest_grpc.IngestStub(channel).DeployBuild(request, timeout=30, wait_for_ready=True)
-        except grpc.RpcError as exc:
-            print(f"hot dev: deploy failed:\n{exc.details()}", file=sys.stderr, flush=True)  # type: ignore[attr-defined]
-            return
+
+    async def deploy_once() -> model.DeployResult:
+        async with IngestClient(ingest_addr) as ingest:
+            return await ingest.deploy_build(env_id, name, files, timeout_s=30)
+
+    try:
+        reply = asyncio.run(deploy_once())
+    except grpc.aio.AioRpcError as exc:
+        print(f"hot dev: deploy failed:\n{exc.details()}", file=sys.stderr, flush=True)
+        return
     if reply.changed:
         handlers = ", ".join(f"{h.ns}/{h.var} ← {h.event_type}" for h in reply.handlers) or "no handlers"
         print(f"hot dev: deployed {len(files)} file(s) of '{name}' as build {reply.build_id} ({handlers})",

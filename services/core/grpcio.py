@@ -20,7 +20,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from services.core.errors import ERRORS_BY_CODE, PlatformError
+from services.core.errors import ERRORS_BY_CODE, BadRequest, NotFound, PlatformError
+from services.core.ids import parse_uuid
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +120,19 @@ async def start_server(
     for name in [*service_names, ""]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return server, port, health_servicer
+
+
+def resource_id(value: str, what: str) -> str:
+    """A resource id from a request; one that is not a UUID cannot exist, so it is reported as not found."""
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise NotFound(f"{what} not found")
+    return str(parsed)
+
+
+def request_env(request: Any) -> str:
+    """The request's environment id, which internal callers must always send as a UUID."""
+    parsed = parse_uuid(request.env_id)
+    if parsed is None:
+        raise BadRequest("env_id must be a UUID")
+    return str(parsed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -116,6 +116,159 @@ class Stream:
     total_runs: int
     total_events: int
     total_duration_ms: int
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    """The work-queue message for an event: a pointer (executors re-read the event from PostgreSQL)."""
+
+    event_id: str
+    env_id: str
+    traceparent: str = ""
+    replay: bool = False
+    """A replay of a dead-lettered event: processed like a redelivery (earlier runs reconciled)."""
+
+
+@dataclass(frozen=True)
+class StreamDetail:
+    """A stream with its newest runs and events and this process's live counters."""
+
+    stream: Stream
+    runs: list[Run]
+    events: list[Event]
+    live_subscribers: int
+    messages_sent: int
+    bytes_sent: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class StreamData:
+    """A `::hot::stream/data` item as subscribers receive it; the payload stays JSON text."""
+
+    stream_data_id: str
+    run_id: str
+    data_type: str
+    payload_json: str
+
+
+@dataclass(frozen=True)
+class StreamMessage:
+    """One message of a stream subscription; `kind` is the SSE event name (platform-spec §5.4).
+
+    Lifecycle messages carry the run as re-read from PostgreSQL, `stream:data` its data,
+    and the `replay:done` marker neither."""
+
+    kind: str
+    run: Run | None = None
+    data: StreamData | None = None
+
+    @property
+    def run_id(self) -> str:
+        if self.run is not None:
+            return self.run.run_id
+        return self.data.run_id if self.data is not None else ""
+
+
+@dataclass(frozen=True)
+class EnvNotice:
+    """One environment-feed notice: its kind and its flat JSON payload (platform-spec §5.4)."""
+
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """Counts of an environment's runs by status (task runs excluded)."""
+
+    total_runs: int
+    running: int
+    succeeded: int
+    failed: int
+    cancelled: int
+    pending_retry: int
+
+
+@dataclass(frozen=True)
+class Env:
+    env_id: str
+    org_id: str
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event JetStream gave up delivering, with its event and replay history."""
+
+    dead_letter_id: str
+    env_id: str
+    deliveries: int
+    reason: str
+    created_at: datetime
+    replayed_at: datetime | None
+    replay_count: int
+    event: Event
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A schedule; `next_fire_at` is when an active one fires next, where known."""
+
+    schedule_id: str
+    env_id: str
+    project_id: str
+    build_id: str
+    ns: str
+    var: str
+    cron: str                   # as written; '@at:<rfc3339>' for one-time
+    cron_normalized: str | None
+    expression: str
+    kind: str                   # 'static' | 'dynamic' | 'once'
+    run_at: datetime | None
+    args: list[Any] | None
+    active: bool
+    created_at: datetime
+    deactivated_at: datetime | None = None
+    next_fire_at: datetime | None = None
+
+    @property
+    def fn(self) -> str:
+        return f"{self.ns}/{self.var}"
+
+
+@dataclass(frozen=True)
+class SpanEvent:
+    name: str
+    time: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TraceSpan:
+    """One stored span of a run's execution trace (platform-spec §7)."""
+
+    span_id: str
+    trace_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str
+    start_time: datetime
+    end_time: datetime
+    duration_us: int
+    status: str
+    status_message: str | None
+    attributes: dict[str, Any]
+    events: list[SpanEvent]
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    build_id: str
+    project_id: str
+    handlers: list[Handler]
+    changed: bool
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import grpc
 from nats.aio.client import Client
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.core import db, messaging
+from services.core.clients import SchedulerClient
 from services.core.config import Settings
 from services.core.grpcio import start_server
 from services.core.pb import hot_executor_pb2 as pb
 from services.core.pb import hot_executor_pb2_grpc as pb_grpc
-from services.core.pb import hot_scheduler_pb2_grpc as sched_grpc
 from services.executor import store
 from services.executor.builds import BuildCache
 from services.executor.builtins import ScheduleBuiltins
@@ -46,13 +45,13 @@ def live_publisher(nc: Client) -> PublishFn:
     return publish
 
 
-def schedule_builtins(pool: db.Pool, scheduler_addr: str) -> tuple[ScheduleBuiltins | None, grpc.aio.Channel | None]:
+def schedule_builtins(pool: db.Pool, scheduler_addr: str) -> tuple[ScheduleBuiltins | None, SchedulerClient | None]:
     """`hot:schedule:new` / `hot:schedule:cancel` over the scheduler's API, when it is configured."""
     if not scheduler_addr:
         log.warning("HOT_SCHEDULER_ADDR is not set: hot:schedule:new/cancel runs will fail")
         return None, None
-    channel = grpc.aio.insecure_channel(scheduler_addr)
-    return ScheduleBuiltins(pool, sched_grpc.SchedulerStub(channel)), channel
+    client = SchedulerClient(scheduler_addr)
+    return ScheduleBuiltins(pool, client), client
 
 
 async def run_executor(settings: Settings, stop: asyncio.Event) -> None:
@@ -73,7 +72,7 @@ async def run_executor(settings: Settings, stop: asyncio.Event) -> None:
     span_writer = asyncio.create_task(span_store.run_writer(pool, stop))
 
     builds = BuildCache(pool, traced=trace_calls)
-    builtins, scheduler_channel = schedule_builtins(pool, settings.scheduler_addr)
+    builtins, scheduler_client = schedule_builtins(pool, settings.scheduler_addr)
     # Deployed builds are parsed before their first event needs them: at start and on each deploy.
     routing = Routing(pool, settings.database_url, on_deploy=builds.preload)
     listener = asyncio.create_task(routing.listen(stop))
@@ -97,7 +96,7 @@ async def run_executor(settings: Settings, stop: asyncio.Event) -> None:
     await span_writer
     await server.stop(grace=2)
     await ingest_events.close()
-    if scheduler_channel is not None:
-        await scheduler_channel.close()
+    if scheduler_client is not None:
+        await scheduler_client.close()
     await nc.drain()
     await pool.close()

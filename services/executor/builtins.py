@@ -8,19 +8,18 @@ the run that sent it; its run's result is the schedule id. `hot:schedule:cancel
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 
 from services.core import model
+from services.core.clients import SchedulerClient
 from services.core.db import Pool
 from services.core.grpcio import error_from_rpc
 from services.core.ids import parse_uuid
-from services.core.pb import hot_scheduler_pb2 as sched_pb
 
-CALL_TIMEOUT_S = 10.0
+T = TypeVar("T")
 
 
 class BuiltinFailure(Exception):
@@ -31,9 +30,9 @@ Builtin = Callable[[model.Event], Awaitable[Any]]
 
 
 class ScheduleBuiltins:
-    def __init__(self, pool: Pool, scheduler: Any) -> None:
+    def __init__(self, pool: Pool, scheduler: SchedulerClient) -> None:
         self._pool = pool
-        self._scheduler = scheduler  # a Scheduler gRPC stub
+        self._scheduler = scheduler
 
     def for_event_type(self, event_type: str) -> Builtin | None:
         return {"hot:schedule:new": self.schedule_new, "hot:schedule:cancel": self.schedule_cancel}.get(event_type)
@@ -57,11 +56,9 @@ class ScheduleBuiltins:
         args = data.get("args")
         if args is not None and not isinstance(args, list):
             raise BuiltinFailure("hot:schedule:new expects 'args' to be a list")
-        request = sched_pb.CreateScheduleRequest(
-            env_id=event.env_id, build_id=await self._source_build(event), fn=fn,
-            args_json=json.dumps(args) if args else "", schedule=schedule)
-        reply = await self._call(self._scheduler.CreateSchedule, request)
-        return str(reply.schedule_id)
+        created = await self._call(self._scheduler.create_schedule(
+            event.env_id, fn, schedule, args or None, build_id=await self._source_build(event)))
+        return created.schedule_id
 
     async def schedule_cancel(self, event: model.Event) -> bool:
         data = event.event_data if isinstance(event.event_data, dict) else {}
@@ -72,15 +69,14 @@ class ScheduleBuiltins:
             raise BuiltinFailure(f"'schedule-id' must be a UUID, got {schedule_id!r}")
         if fn is not None and not isinstance(fn, str):
             raise BuiltinFailure("'fn' must be a function name like '::app::jobs/run'")
-        request = sched_pb.CancelScheduleRequest(env_id=event.env_id, schedule_id=schedule_id or "", fn=fn or "",
-                                                 build_id=await self._source_build(event))
-        reply = await self._call(self._scheduler.CancelSchedule, request)
-        return bool(reply.cancelled)
+        return await self._call(self._scheduler.cancel_schedules(
+            event.env_id, schedule_id=schedule_id or "", fn=fn or "", build_id=await self._source_build(event)))
 
     @staticmethod
-    async def _call(method: Any, request: Any) -> Any:
+    async def _call(pending: Awaitable[T]) -> T:
+        """The scheduler's answer; its refusal (or absence) becomes the run's failure message."""
         try:
-            return await method(request, timeout=CALL_TIMEOUT_S)
+            return await pending
         except grpc.aio.AioRpcError as exc:
             mapped = error_from_rpc(exc)
             raise BuiltinFailure(mapped.message if mapped else f"scheduler unavailable: {exc.details()}") from None

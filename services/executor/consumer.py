@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 
+from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
-from services.core import messaging, subjects
-from services.core.pb import hot_executor_pb2 as exec_pb
+from services.core import messaging, model, subjects, wire
 from services.executor.runner import EventRunner, Interrupted
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,9 @@ class EventConsumer:
             await asyncio.wait(pending, timeout=10)
 
     async def _handle(self, msg: Msg) -> None:
-        queued = exec_pb.QueuedEvent()
         try:
-            queued.ParseFromString(msg.data)
-        except Exception:  # noqa: BLE001
+            queued = wire.queued_event_from_bytes(msg.data)
+        except DecodeError:
             log.error("undecodable message on %s; terminating it", msg.subject)
             await msg.term()
             return
@@ -126,7 +125,7 @@ class EventConsumer:
                 await msg.in_progress()
 
 
-def is_redelivery(msg: Msg, queued: exec_pb.QueuedEvent) -> bool:
+def is_redelivery(msg: Msg, queued: model.QueuedEvent) -> bool:
     """Whether earlier deliveries may have run some of the event's handlers.
 
     A replayed dead letter is a new JetStream message (first delivery) of an event whose

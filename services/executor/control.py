@@ -7,7 +7,6 @@ loss-tolerant: the recorded `cancelled` status wins over a late result (guarded 
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Protocol
 
@@ -15,12 +14,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from services.core import subjects
+from services.core import live, subjects
 
 log = logging.getLogger(__name__)
-
-CANCEL_COMMAND = "run:cancel"
-
 
 class CancelsRuns(Protocol):
     def cancel_local(self, run_id: str) -> bool:
@@ -46,14 +42,8 @@ class ControlListener:
 
         Undecodable and unknown commands are ignored: another executor version may send them.
         """
-        try:
-            command = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(command, dict) or command.get("type") != CANCEL_COMMAND:
-            return None
-        run_id = command.get("run_id")
-        if isinstance(run_id, str) and self._runs.cancel_local(run_id):
-            log.info("run %s cancelled while running here", run_id)
-            return run_id
+        command = live.decode_control(body)
+        if command is not None and self._runs.cancel_local(command.run_id):
+            log.info("run %s cancelled while running here", command.run_id)
+            return command.run_id
         return None

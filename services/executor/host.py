@@ -16,8 +16,8 @@ from typing import Any
 
 from hotlang import HotCancelled
 from hotlang.runtime.tracing import current_span, record_event
-from services.core import ids, model, subjects
-from services.core.wire import dumps, rfc3339
+from services.core import ids, live, model, subjects
+from services.core.wire import rfc3339
 from services.executor.retry import RetryPolicy
 from services.executor.tracing import HotSpan, traceparent_of
 
@@ -65,9 +65,8 @@ class RunHost:
     def stream_data(self, data_type: str, payload: Any) -> None:
         """Publish a live `stream:data` message on the stream's subject (not persisted)."""
         self.check_cancelled()
-        message = {"type": "stream:data", "stream_data_id": ids.new_id(), "run_id": self.run_id,
-                   "env_id": self.env_id, "stream_id": self.stream_id, "data_type": data_type, "payload": payload}
-        body = dumps(message).encode()
+        body = live.encode(live.StreamDataPing(ids.new_id(), self.run_id, self.env_id, self.stream_id, data_type,
+                                               payload))
         if len(body) > MAX_STREAM_PAYLOAD_BYTES:
             raise ValueError(f"stream data payload is {len(body)} bytes, over the {MAX_STREAM_PAYLOAD_BYTES} limit")
         record_event("hot.stream.data", {"hot.data_type": data_type})

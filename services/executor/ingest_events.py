@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
 from services.core import wire
-from services.core.pb import hot_ingest_pb2 as ingest_pb
-from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
+from services.core.clients import IngestClient
 from services.executor.host import event_info
 
 PUBLISH_TIMEOUT_S = 10.0
@@ -25,22 +23,18 @@ class IngestEvents:
     """Events published by runs, through ingest's gRPC API at `address`."""
 
     def __init__(self, address: str, *, timeout_s: float = PUBLISH_TIMEOUT_S) -> None:
-        self._channel = grpc.aio.insecure_channel(address)
-        self._stub = ingest_grpc.IngestStub(self._channel)
-        self._timeout_s = timeout_s
+        self._ingest = IngestClient(address, timeout_s=timeout_s)
 
     async def publish_from_run(self, event_type: str, data: Any, env_id: str, stream_id: str, run_id: str,
                                traceparent: str) -> dict[str, Any]:
         """Publish an event on the run's stream (reserved `hot:*` types allowed); returns the
         EventInfo map `send` gives Hot code. Matches `host.SendFn`."""
-        request = ingest_pb.PublishEventRequest(env_id=env_id, event_type=event_type,
-                                                event_data_json=wire.dumps(data), stream_id=stream_id,
-                                                source_run_id=run_id, allow_reserved=True)
         # Called in its own task (a context copy): the sending run's span becomes the RPC's parent.
         otel_context.attach(propagate.extract({"traceparent": traceparent}))
-        event = await self._stub.PublishEvent(request, timeout=self._timeout_s)
-        return event_info(event.event_id, event.event_type, wire.rfc3339(wire.ts_from_proto(event.event_time)),
-                          event.stream_id, event.env_id)
+        event = await self._ingest.publish_event(env_id, event_type, data, stream_id, source_run_id=run_id,
+                                                 allow_reserved=True)
+        return event_info(event.event_id, event.event_type, wire.rfc3339(event.event_time), event.stream_id,
+                          event.env_id)
 
     async def close(self) -> None:
-        await self._channel.close()
+        await self._ingest.close()

@@ -21,10 +21,9 @@ from typing import Any
 from opentelemetry import trace
 
 from hotlang import HotCancelled, HotError, HotFailure, HotTimeLimit, Limits, Program, to_json
-from services.core import ids, model, subjects
+from services.core import ids, live, model, subjects
 from services.core.db import Pool
 from services.core.ids import parse_uuid
-from services.core.wire import dumps
 from services.executor import store
 from services.executor.builds import BuildCache
 from services.executor.builtins import Builtin, BuiltinFailure, ScheduleBuiltins
@@ -201,7 +200,7 @@ class EventRunner:
             pending, attempt.handler.event_handler_id if attempt.handler else None)
         run = dataclasses.replace(pending, start_time=start_time)
         run_span = start_run_span(self._tracer, run, traceparent)
-        await self._announce("run:start", run)
+        await self._announce(live.RUN_START, run)
         if attempt.builtin is not None:
             await self._finish(run, attempt.policy, await _run_builtin(attempt.builtin, event), run_span)
             return
@@ -268,16 +267,14 @@ class EventRunner:
         if stop is None:
             log.info("run %s had already ended (cancelled or reconciled); its result is discarded", run.run_id)
             return
-        name = {model.RunStatus.SUCCEEDED: "run:stop", model.RunStatus.CANCELLED: "run:cancel"}.get(
-            outcome.status, "run:fail")
+        name = live.terminal_kind(outcome.status) or live.RUN_FAIL
         await self._announce(name, run)
 
     async def _announce(self, kind: str, run: model.Run) -> None:
         """Publish a lifecycle ping on the stream's live subject; subscribers re-read the run."""
-        body = dumps({"type": kind, "run_id": run.run_id, "stream_id": run.stream_id, "env_id": run.env_id,
-                      "event_id": run.event_id, "run_type": run.run_type.label, "fn_name": run.fn_name})
         try:
-            await self._publish(subjects.live_subject(run.env_id, run.stream_id), body.encode())
+            await self._publish(subjects.live_subject(run.env_id, run.stream_id),
+                                live.encode(live.RunPing.of(kind, run)))
         except Exception as exc:  # noqa: BLE001 - live pings are loss-tolerant
             log.debug("lifecycle publish failed: %s", exc)
 

@@ -6,20 +6,17 @@ from psycopg.types.json import Jsonb
 
 from services.core import model
 from services.core.db import Pool
+from services.core.model import RunStatus
+from services.core.rows import EVENT_COLUMNS, event_from_row
 
 CRASH_MESSAGE = "Worker crashed during event processing - event will be retried"
 
 
 async def load_event(pool: Pool, event_id: str) -> model.Event | None:
     async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT event_id::text, env_id::text, stream_id::text, event_type, event_data, event_time, created_at, "
-            "handled, source_run_id::text, retry_of_run_id::text, target_handler_id::text, retry_attempt "
-            "FROM hot.event WHERE event_id = %s", (event_id,))
+        cur = await conn.execute(f"SELECT {EVENT_COLUMNS} FROM hot.event WHERE event_id = %s", (event_id,))
         row = await cur.fetchone()
-    if row is None:
-        return None
-    return model.Event(**row)
+    return event_from_row(row) if row is not None else None
 
 
 async def handlers_for(pool: Pool, env_id: str, event_type: str) -> list[model.Handler]:
@@ -88,15 +85,15 @@ async def finished_handler_ids(pool: Pool, event_id: str) -> set[str]:
     crash reconciliation (`info.crashed`) do not count: their handler runs again."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "SELECT DISTINCT event_handler_id::text AS id FROM hot.run WHERE event_id = %s AND status_id <> 1 "
-            "AND event_handler_id IS NOT NULL AND NOT coalesce(info ? 'crashed', false)", (event_id,))
+            "SELECT DISTINCT event_handler_id::text AS id FROM hot.run WHERE event_id = %s AND status_id <> %s "
+            "AND event_handler_id IS NOT NULL AND NOT coalesce(info ? 'crashed', false)", (event_id, RunStatus.RUNNING))
         return {row["id"] for row in await cur.fetchall()}
 
 
 async def has_finished_run(pool: Pool, event_id: str) -> bool:
     async with pool.connection() as conn:
-        cur = await conn.execute("SELECT 1 FROM hot.run WHERE event_id = %s AND status_id <> 1 "
-                                 "AND NOT coalesce(info ? 'crashed', false) LIMIT 1", (event_id,))
+        cur = await conn.execute("SELECT 1 FROM hot.run WHERE event_id = %s AND status_id <> %s "
+                                 "AND NOT coalesce(info ? 'crashed', false) LIMIT 1", (event_id, RunStatus.RUNNING))
         return await cur.fetchone() is not None
 
 
@@ -104,9 +101,9 @@ async def fail_stale_runs(pool: Pool, event_id: str) -> int:
     """Runs of this event still `running` belong to a crashed delivery: fail them (guarded)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "UPDATE hot.run SET status_id = 3, stop_time = now(), result = %s, "
-            "info = coalesce(info, '{}'::jsonb) || '{\"crashed\": true}'::jsonb WHERE event_id = %s AND status_id = 1",
-            (Jsonb(model.failure_result(CRASH_MESSAGE)), event_id))
+            "UPDATE hot.run SET status_id = %s, stop_time = now(), result = %s, "
+            "info = coalesce(info, '{}'::jsonb) || '{\"crashed\": true}'::jsonb WHERE event_id = %s AND status_id = %s",
+            (RunStatus.FAILED, Jsonb(model.failure_result(CRASH_MESSAGE)), event_id, RunStatus.RUNNING))
         return cur.rowcount
 
 

@@ -41,7 +41,7 @@ s AS (UPDATE hot.stream st SET total_runs = st.total_runs + c.n, last_activity_a
 SELECT run_id::text, start_time FROM r
 """
 
-# The `status_id = 1` guard: a late or duplicate result never overwrites a run that already
+# The `status_id = running` guard: a late or duplicate result never overwrites a run that already
 # ended (or was cancelled), and never schedules a second retry.
 _FINISH_SQL = """
 WITH v AS (
@@ -49,12 +49,12 @@ WITH v AS (
         AS t(run_id, status_id, result, delay_s)),
 r AS (
     UPDATE hot.run x SET
-        status_id = CASE WHEN v.delay_s IS NULL THEN v.status_id ELSE 5 END,
+        status_id = CASE WHEN v.delay_s IS NULL THEN v.status_id ELSE %s END,
         stop_time = now(),
         result = v.result,
         retry_attempt = x.retry_attempt + CASE WHEN v.delay_s IS NULL THEN 0 ELSE 1 END,
         next_retry_at = CASE WHEN v.delay_s IS NULL THEN NULL ELSE now() + make_interval(secs => v.delay_s) END
-    FROM v WHERE x.run_id = v.run_id AND x.status_id = 1
+    FROM v WHERE x.run_id = v.run_id AND x.status_id = %s
     RETURNING x.run_id, x.stop_time, x.start_time, x.stream_id),
 s AS (UPDATE hot.stream st SET last_activity_at = now(), total_duration_ms = st.total_duration_ms + c.ms
       FROM (SELECT stream_id, sum(greatest(0, (extract(epoch FROM stop_time - start_time) * 1000)::bigint)) AS ms
@@ -132,10 +132,11 @@ class RunWriter:
             [item.run_id for item in batch], [int(item.status) for item in batch],
             [Jsonb(item.result) if item.result is not None else None for item in batch],
             [item.retry_delay_ms / 1000 if item.retry_delay_ms is not None else None for item in batch],
+            model.RunStatus.PENDING_RETRY, model.RunStatus.RUNNING,
         )
         await self._write(_FINISH_SQL, columns, batch, [item.run_id for item in batch], "stop_time")
 
-    async def _write(self, sql: str, columns: tuple[list[Any], ...], batch: Sequence[_Start | _Finish],
+    async def _write(self, sql: str, columns: tuple[Any, ...], batch: Sequence[_Start | _Finish],
                      run_ids: list[str], column: str) -> None:
         """Run one batch statement and settle every waiter: its row's `column`, None when the
         statement returned no row for it (the guard refused), or the statement's error."""

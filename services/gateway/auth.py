@@ -10,10 +10,10 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from services.core import model
-from services.core.errors import Unauthenticated
+from services.core.clients import IngestClient
+from services.core.errors import Forbidden, Unauthenticated
 from services.core.grpcio import error_from_rpc
 from services.gateway import envelope
-from services.gateway.ingest_client import IngestClient
 
 PUBLIC_PATHS = frozenset({"/", "/status"})
 PRINCIPAL = web.RequestKey("principal", model.Principal)
@@ -74,3 +74,11 @@ def principal_of(request: web.Request) -> model.Principal:
     if not isinstance(principal, model.Principal):
         raise Unauthenticated("not authenticated")
     return principal
+
+
+def require_api_key(request: web.Request) -> str:
+    """The environment of a request made with an API key; 403 for other credentials (sessions)."""
+    principal = principal_of(request)
+    if principal.kind != "api_key":
+        raise Forbidden("This endpoint requires an API key")
+    return principal.env_id

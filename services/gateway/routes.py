@@ -103,8 +103,8 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     """Our addition: events whose delivery budget ran out (`?include_replayed=true` for all)."""
     principal = principal_of(request)
     include = request.query.get("include_replayed", "false").lower() in ("1", "true", "yes")
-    letters, info = await request.app[INGEST].list_dead_letters(principal.env_id, params.page(request), include)
-    return envelope.listing(request, [dead_letter_response(d) for d in letters], info.total, info.limit, info.offset)
+    page = await request.app[INGEST].list_dead_letters(principal.env_id, params.page(request), include)
+    return envelope.page_listing(request, [dead_letter_response(d) for d in page.items], page)
 
 
 @routes.post("/v1/dead-letters/{dead_letter_id}/replay")

@@ -10,23 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
-from services.core import model
+from services.core import live
 from services.core.errors import Forbidden, Unprocessable
 from services.core.ids import new_id, parse_uuid
-from services.core.wire import rfc3339
 from services.gateway import envelope, params, sse
-from services.gateway.auth import principal_of
+from services.gateway.auth import principal_of, require_api_key
 from services.gateway.fanout import render
-from services.gateway.responses import event_response, run_response
+from services.gateway.responses import run_response, stream_detail_response, stream_response
 from services.gateway.sse_limits import too_many
 from services.gateway.state import FANOUT, INGEST, SSE_CHANNELS, SSE_LIMITER, SSE_OPTIONS, STREAMS
-from services.gateway.streams_client import REPLAY_DONE
 
 stream_routes = web.RouteTableDef()
 SseHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -64,13 +60,6 @@ def allows(permissions: dict[str, list[str]], resource: str, action: str) -> boo
 def _require(request: web.Request, resource: str, action: str) -> None:
     if not allows(principal_of(request).permissions, resource, action):
         raise Forbidden(f"Missing permission {action!r} on {resource!r}")
-
-
-def _require_api_key(request: web.Request) -> str:
-    principal = principal_of(request)
-    if principal.kind != "api_key":
-        raise Forbidden("This endpoint requires an API key")
-    return principal.env_id
 
 
 def _project(request: web.Request) -> str | None:
@@ -117,7 +106,7 @@ async def _subscribe(request: web.Request, env_id: str, stream_id: str, project:
         complete = sse.frame("stream:complete", {"type": "stream:complete", "stream_id": stream_id})
         await _serve(channel, None, complete)
     finally:
-        fanout.leave(env_id, stream_id, project, member)
+        await fanout.leave(env_id, stream_id, project, member)
     return channel.response
 
 
@@ -161,15 +150,13 @@ async def subscribe_with_event(request: web.Request) -> web.StreamResponse:
 @stream_routes.get("/v1/runs/{run_id}/subscribe")
 @counted
 async def subscribe_run(request: web.Request) -> web.StreamResponse:
-    env_id = _require_api_key(request)
+    env_id = require_api_key(request)
     run_id = params.path_uuid(request, "run_id", "Run")
-    client = request.app[STREAMS]
-    call = client.watch_run(env_id, run_id)
-    runs = client.runs(call)
+    runs = request.app[STREAMS].watch_run(env_id, run_id)
     try:
         first = await anext(runs)  # a 404 surfaces here, before the response starts
     except BaseException:
-        call.cancel()
+        runs.cancel()
         raise
     channel = sse.SseChannel(request, request.app[SSE_OPTIONS], keepalive=sse.RUN_KEEPALIVE, label=f"run {run_id}",
                              registry=request.app[SSE_CHANNELS])
@@ -184,51 +171,43 @@ async def subscribe_run(request: web.Request) -> web.StreamResponse:
     try:
         await _serve(channel, produce, None)
     finally:
-        call.cancel()
+        runs.cancel()
     return channel.response
 
 
 @stream_routes.get("/v1/env/subscribe")
 @counted
 async def subscribe_env(request: web.Request) -> web.StreamResponse:
-    env_id = _require_api_key(request)
-    client = request.app[STREAMS]
-    call = client.subscribe_env(env_id)
-    notices = client.env_notices(call)
+    env_id = require_api_key(request)
+    notices = request.app[STREAMS].subscribe_env(env_id)
     try:
-        kind, _ = await anext(notices)  # the live subscription is active once this arrives
-        if kind != REPLAY_DONE:
+        marker = await anext(notices)  # the live subscription is active once this arrives
+        if marker.kind != live.REPLAY_DONE:
             raise ConnectionError("unexpected first environment notice")
     except BaseException:
-        call.cancel()
+        notices.cancel()
         raise
     channel = sse.SseChannel(request, request.app[SSE_OPTIONS], keepalive=sse.STREAM_KEEPALIVE, label=f"env {env_id}",
                              registry=request.app[SSE_CHANNELS])
     await channel.open()
 
     async def produce() -> None:
-        async for kind, payload_json in notices:
-            if not channel.send(sse.frame_raw(kind, sse.data_line(json.loads(payload_json)))):
+        async for notice in notices:
+            if not channel.send(sse.frame_raw(notice.kind, sse.data_line(notice.payload))):
                 return
 
     try:
         await _serve(channel, produce, None)
     finally:
-        call.cancel()
+        notices.cancel()
     return channel.response
-
-
-def _stream_body(s: model.Stream) -> dict[str, Any]:
-    return {"stream_id": s.stream_id, "env_id": s.env_id, "created_at": rfc3339(s.created_at),
-            "started_at": rfc3339(s.started_at), "last_activity_at": rfc3339(s.last_activity_at),
-            "total_runs": s.total_runs, "total_events": s.total_events, "total_duration_ms": s.total_duration_ms}
 
 
 @stream_routes.get("/v1/streams")
 async def list_streams(request: web.Request) -> web.Response:
     principal = principal_of(request)
     page = await request.app[STREAMS].list_streams(principal.env_id, params.page(request))
-    return envelope.page_listing(request, [_stream_body(s) for s in page.items], page)
+    return envelope.page_listing(request, [stream_response(s) for s in page.items], page)
 
 
 @stream_routes.get("/v1/streams/{stream_id}")
@@ -238,15 +217,5 @@ async def get_stream(request: web.Request) -> web.Response:
     detail = await request.app[STREAMS].get_stream(principal.env_id, stream_id)
     fanout = request.app[FANOUT]
     messages, size = fanout.counters(stream_id)
-    body = _stream_body(detail.stream)
-    first = detail.stream.started_at
-    last = detail.stream.last_activity_at
-    body.update({
-        "duration_ms": max(0, int((last - first).total_seconds() * 1000)),
-        "runs": [run_response(r) for r in detail.runs],
-        "events": [event_response(e) for e in detail.events],
-        "live": {"subscribers": fanout.subscribers(stream_id), "messages_sent": messages, "bytes_sent": size},
-        "last_error": detail.last_error,
-    })
-    return envelope.single(request, body)
-
+    return envelope.single(request, stream_detail_response(detail, subscribers=fanout.subscribers(stream_id),
+                                                           messages_sent=messages, bytes_sent=size))

@@ -1,9 +1,7 @@
-"""Installing the live half of the gateway into its aiohttp application: the Streams client,
-the per-stream fan-out, SSE options, caps and shutdown, and the stream and environment routes."""
+"""Installing the live half of the gateway into its aiohttp application: the per-stream fan-out,
+SSE options, caps and shutdown, and the stream and environment routes."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -14,15 +12,12 @@ from services.gateway.routes_streams import stream_routes
 from services.gateway.sse import SseRegistry
 from services.gateway.sse_limits import SseLimiter
 from services.gateway.state import FANOUT, SSE_CHANNELS, SSE_LIMITER, SSE_OPTIONS, STREAMS
-from services.gateway.streams_client import StreamsClient
 
 
 def add_streaming(app: web.Application, settings: Settings) -> None:
-    """Call before adding the other route tables: aiohttp matches routes in registration order,
-    so `/v1/runs/stats` must come before `/v1/runs/{run_id}`."""
-    streams = StreamsClient(settings.ingest_addr)
-    app[STREAMS] = streams
-    app[FANOUT] = StreamFanout(streams)
+    """Call after `add_clients` and before adding the other route tables: aiohttp matches routes
+    in registration order, so `/v1/runs/stats` must come before `/v1/runs/{run_id}`."""
+    app[FANOUT] = StreamFanout(app[STREAMS])
     app[SSE_OPTIONS] = settings.sse
     app[SSE_CHANNELS] = SseRegistry()
     app[SSE_LIMITER] = SseLimiter(settings.sse_caps)
@@ -32,9 +27,4 @@ def add_streaming(app: web.Application, settings: Settings) -> None:
     async def end_sse(app: web.Application) -> None:
         app[SSE_CHANNELS].close_all()  # long-lived responses must not hold up a graceful stop
 
-    async def close_streams(_: web.Application) -> AsyncIterator[None]:
-        yield
-        await streams.close()
-
     app.on_shutdown.append(end_sse)
-    app.cleanup_ctx.append(close_streams)

@@ -19,11 +19,11 @@ from services.core.pb import hot_traces_pb2 as traces_pb
 from services.core.pb import hot_traces_pb2_grpc as traces_grpc
 from services.core.process import run_service
 from services.ingest.deadletters import DeadLetterListener
-from services.ingest.live import LiveHub
 from services.ingest.publisher import EventPublisher
 from services.ingest.servicer import IngestServicer
-from services.ingest.streams import StreamsServicer
-from services.ingest.traces import TracesServicer
+from services.ingest.streams.hub import LiveHub
+from services.ingest.streams.servicer import StreamsServicer
+from services.ingest.traces.servicer import TracesServicer
 
 log = logging.getLogger("services.ingest")
 

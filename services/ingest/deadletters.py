@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from services.core import db, model, subjects
+from services.core import db, model, subjects, wire
 from services.core.db import Pool
 from services.core.errors import NotFound
 from services.core.ids import new_id
-from services.core.pb import hot_executor_pb2 as exec_pb
-from services.ingest.store import EVENT_COLUMNS, event_from_row
+from services.core.rows import EVENT_COLUMNS, Row, event_from_row, qualified
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +26,12 @@ MAX_DELIVERIES_ADVISORY = (
     f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{subjects.EVENTS_STREAM}.{subjects.EXECUTOR_CONSUMER}"
 )
 _COLUMNS = ("d.dead_letter_id::text, d.env_id::text, d.deliveries, d.reason, d.created_at, d.replayed_at, "
-            "d.replay_count, " + ", ".join(f"e.{c.strip()}" for c in EVENT_COLUMNS.split(",")))
+            "d.replay_count, " + qualified(EVENT_COLUMNS, "e"))
 
 
-@dataclass(frozen=True)
-class DeadLetter:
-    """A dead letter with its event."""
-
-    dead_letter_id: str
-    env_id: str
-    deliveries: int
-    reason: str
-    created_at: datetime
-    replayed_at: datetime | None
-    replay_count: int
-    event: model.Event
-
-
-def _from_row(row: dict[str, Any]) -> DeadLetter:
-    return DeadLetter(row["dead_letter_id"], row["env_id"], row["deliveries"], row["reason"], row["created_at"],
-                      row["replayed_at"], row["replay_count"], event_from_row(row))
+def _from_row(row: Row) -> model.DeadLetter:
+    return model.DeadLetter(row["dead_letter_id"], row["env_id"], row["deliveries"], row["reason"], row["created_at"],
+                            row["replayed_at"], row["replay_count"], event_from_row(row))
 
 
 async def record(pool: Pool, event_id: str, deliveries: int, reason: str) -> bool:
@@ -64,7 +46,7 @@ async def record(pool: Pool, event_id: str, deliveries: int, reason: str) -> boo
 
 
 async def list_dead_letters(pool: Pool, env_id: str, page: model.Page,
-                            include_replayed: bool) -> model.PageOf[DeadLetter]:
+                            include_replayed: bool) -> model.PageOf[model.DeadLetter]:
     where = "d.env_id = %s" + ("" if include_replayed else " AND d.replayed_at IS NULL")
     rows, total = await db.fetch_page(pool, select=_COLUMNS,
                                       source="hot.dead_letter d JOIN hot.event e ON e.event_id = d.event_id",
@@ -73,7 +55,7 @@ async def list_dead_letters(pool: Pool, env_id: str, page: model.Page,
     return model.PageOf([_from_row(r) for r in rows], total, page)
 
 
-async def mark_replayed(pool: Pool, env_id: str, dead_letter_id: str) -> DeadLetter:
+async def mark_replayed(pool: Pool, env_id: str, dead_letter_id: str) -> model.DeadLetter:
     async with pool.connection() as conn:
         cur = await conn.execute(
             "UPDATE hot.dead_letter SET replayed_at = now(), replay_count = replay_count + 1 "
@@ -105,8 +87,7 @@ class DeadLetterListener:
             seq = int(advisory["stream_seq"])
             deliveries = int(advisory.get("deliveries", 0))
             stored = await self._js.get_msg(subjects.EVENTS_STREAM, seq)
-            queued = exec_pb.QueuedEvent()
-            queued.ParseFromString(stored.data or b"")
+            queued = wire.queued_event_from_bytes(stored.data or b"")
             reason = f"delivered {deliveries} times without being processed"
             if await record(self._pool, queued.event_id, deliveries, reason):
                 log.warning("event %s dead-lettered: %s", queued.event_id, reason)

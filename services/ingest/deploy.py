@@ -26,14 +26,6 @@ class HandlerSpec:
     column: int | None
 
 
-@dataclass(frozen=True)
-class DeployResult:
-    build_id: str
-    project_id: str
-    handlers: list[model.Handler]
-    changed: bool
-
-
 def source_hash(files: dict[str, str]) -> str:
     digest = hashlib.sha256()
     for path in sorted(files):
@@ -72,7 +64,7 @@ def validate_project_name(name: str) -> None:
 
 
 async def deploy_build(pool: Pool, env_id: str, project_name: str,
-                       files: dict[str, str]) -> DeployResult:
+                       files: dict[str, str]) -> model.DeployResult:
     """Store the build and make it the project's deployed build, in one transaction.
 
     Deploying sources identical to the deployed build changes nothing (`changed=False`).
@@ -100,7 +92,7 @@ async def deploy_build(pool: Pool, env_id: str, project_name: str,
                 "WHERE build_id = %s ORDER BY ns, var", (current["build_id"],))
             handlers = [model.Handler(r["event_handler_id"], current["build_id"], project_id, r["event_type"],
                                       r["ns"], r["var"], r["meta"]) for r in await cur.fetchall()]
-            return DeployResult(current["build_id"], project_id, handlers, changed=False)
+            return model.DeployResult(current["build_id"], project_id, handlers, changed=False)
         if current is not None:
             await conn.execute("UPDATE hot.build SET deployed = false WHERE build_id = %s", (current["build_id"],))
         build_id = new_id()
@@ -122,4 +114,4 @@ async def deploy_build(pool: Pool, env_id: str, project_name: str,
                                           spec.meta))
         # Delivered on commit: the scheduler re-syncs static schedules of the new build at once.
         await conn.execute("SELECT pg_notify('hot_deploy', %s)", (build_id,))
-        return DeployResult(build_id, project_id, handlers, changed=True)
+        return model.DeployResult(build_id, project_id, handlers, changed=True)

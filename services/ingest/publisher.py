@@ -14,9 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
 
-from services.core import model, subjects
+from services.core import model, subjects, wire
 from services.core.db import Pool
-from services.core.pb import hot_executor_pb2 as exec_pb
 from services.ingest import store
 
 log = logging.getLogger(__name__)
@@ -36,11 +35,11 @@ class EventPublisher:
 
         `replay` > 0 publishes a dead-lettered event again: a distinct de-duplication id, and the
         executor treats it like a redelivery."""
-        body = exec_pb.QueuedEvent(event_id=event.event_id, env_id=event.env_id, traceparent=traceparent,
-                                   replay=replay > 0)
+        body = wire.queued_event_to_bytes(model.QueuedEvent(event.event_id, event.env_id, traceparent,
+                                                            replay=replay > 0))
         msg_id = event.event_id if not replay else f"{event.event_id}:replay:{replay}"
         try:
-            await self._js.publish(subjects.events_subject(event.env_id), body.SerializeToString(),
+            await self._js.publish(subjects.events_subject(event.env_id), body,
                                    headers=_headers(msg_id, traceparent), timeout=5)
         except Exception as exc:  # noqa: BLE001 - the sweeper retries whatever failed here
             log.warning("publish of event %s failed, the outbox sweeper will retry: %s", event.event_id, exc)

@@ -14,7 +14,8 @@ from psycopg.types.json import Jsonb
 from services.core import model
 from services.core.db import Pool
 from services.core.ids import new_id
-from services.ingest.store import EVENT_COLUMNS, event_from_row
+from services.core.model import RunStatus
+from services.core.rows import EVENT_COLUMNS, event_from_row
 
 
 async def enqueue_retry(pool: Pool, run_id: str) -> model.Event | None:
@@ -23,12 +24,13 @@ async def enqueue_retry(pool: Pool, run_id: str) -> model.Event | None:
         cur = await conn.execute(
             "SELECT r.run_id::text, r.env_id::text, r.stream_id::text, r.event_handler_id::text, r.retry_attempt, "
             "e.event_type, e.event_data FROM hot.run r LEFT JOIN hot.event e ON e.event_id = r.event_id "
-            "WHERE r.run_id = %s AND r.status_id = 5 FOR UPDATE OF r", (run_id,))
+            "WHERE r.run_id = %s AND r.status_id = %s FOR UPDATE OF r", (run_id, RunStatus.PENDING_RETRY))
         row = await cur.fetchone()
         if row is None:
             return None
         # The attempt's own row ends `failed` (its result stays); the next attempt is a new run.
-        await conn.execute("UPDATE hot.run SET status_id = 3, next_retry_at = NULL WHERE run_id = %s", (run_id,))
+        await conn.execute("UPDATE hot.run SET status_id = %s, next_retry_at = NULL WHERE run_id = %s",
+                           (RunStatus.FAILED, run_id))
         if row["event_type"] is None:
             return None  # the original event is gone: nothing to retry
         await conn.execute("UPDATE hot.stream SET total_events = total_events + 1, last_activity_at = now() "

@@ -7,18 +7,17 @@ import os
 
 from nats.aio.client import Client
 
-from services.core import model, subjects, wire
+from services.core import live, model, subjects, wire
 from services.core.db import Pool
 from services.core.errors import BadRequest, Forbidden, Unavailable, Unprocessable
-from services.core.grpcio import Context, rpc_errors
+from services.core.grpcio import Context, request_env, resource_id, rpc_errors
 from services.core.ids import parse_uuid
 from services.core.pb import hot_common_pb2 as common_pb
 from services.core.pb import hot_ingest_pb2 as pb
 from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
 from services.core.telemetry import current_traceparent
-from services.ingest import auth, control, deadletters, deploy, retries, store
+from services.ingest import auth, cancel, deadletters, deploy, retries, store
 from services.ingest.publisher import EventPublisher
-from services.ingest.requests import request_env, resource_id
 
 MAX_EVENT_DATA_BYTES = 1_000_000
 
@@ -114,18 +113,11 @@ class IngestServicer(pb_grpc.IngestServicer):
         if len(files) != len(request.files):
             raise BadRequest("duplicate file paths in build")
         result = await deploy.deploy_build(self._pool, request_env(request), request.project_name, files)
-        return pb.DeployBuildResponse(
-            build_id=result.build_id, project_id=result.project_id, changed=result.changed,
-            handlers=[common_pb.EventHandler(event_handler_id=h.event_handler_id, build_id=h.build_id,
-                                             event_type=h.event_type, ns=h.ns, var=h.var) for h in result.handlers],
-        )
+        return wire.deploy_result_to_proto(result)
 
     @rpc_errors
     async def Authenticate(self, request: pb.AuthenticateRequest, context: Context) -> pb.Principal:
-        principal = await auth.authenticate(self._pool, request.token)
-        return pb.Principal(env_id=principal.env_id, org_id=principal.org_id,
-                            credential_id=principal.credential_id, kind=principal.kind,
-                            permissions_json=json.dumps(principal.permissions))
+        return wire.principal_to_proto(await auth.authenticate(self._pool, request.token))
 
     @rpc_errors
     async def EnqueueRetry(self, request: pb.EnqueueRetryRequest, context: Context) -> pb.EnqueueRetryResponse:
@@ -138,14 +130,12 @@ class IngestServicer(pb_grpc.IngestServicer):
     @rpc_errors
     async def CancelRun(self, request: pb.CancelRunRequest, context: Context) -> common_pb.Run:
         env_id = request_env(request)
-        run = await control.cancel_run(self._pool, env_id, resource_id(request.run_id, "Run"),
-                                       request.reason or "Run cancelled")
+        run = await cancel.cancel_run(self._pool, env_id, resource_id(request.run_id, "Run"),
+                                      request.reason or "Run cancelled")
         # Tell the executor running it to stop, and stream subscribers that it ended.
-        command = {"type": "run:cancel", "run_id": run.run_id}
-        await self._nc.publish(subjects.control_subject(env_id), wire.dumps(command).encode())
-        ping = {"type": "run:cancel", "run_id": run.run_id, "stream_id": run.stream_id, "env_id": env_id,
-                "event_id": run.event_id, "run_type": run.run_type.label, "fn_name": run.fn_name}
-        await self._nc.publish(subjects.live_subject(env_id, run.stream_id), wire.dumps(ping).encode())
+        await self._nc.publish(subjects.control_subject(env_id), live.encode(live.CancelCommand(run.run_id)))
+        await self._nc.publish(subjects.live_subject(env_id, run.stream_id),
+                               live.encode(live.RunPing.of(live.RUN_CANCEL, run)))
         return wire.run_to_proto(run)
 
     @rpc_errors
@@ -153,7 +143,7 @@ class IngestServicer(pb_grpc.IngestServicer):
                               context: Context) -> pb.ListDeadLettersResponse:
         page = await deadletters.list_dead_letters(self._pool, request_env(request), wire.page_from_proto(request.page),
                                                    request.include_replayed)
-        return pb.ListDeadLettersResponse(dead_letters=[_dead_letter(d) for d in page.items],
+        return pb.ListDeadLettersResponse(dead_letters=[wire.dead_letter_to_proto(d) for d in page.items],
                                           page=wire.page_to_proto(page))
 
     @rpc_errors
@@ -162,13 +152,5 @@ class IngestServicer(pb_grpc.IngestServicer):
                                                  resource_id(request.dead_letter_id, "Dead letter"))
         if not await self._publisher.publish(letter.event, replay=letter.replay_count):
             raise Unavailable("the event queue did not accept the replay; try again")
-        return _dead_letter(letter)
+        return wire.dead_letter_to_proto(letter)
 
-
-def _dead_letter(letter: deadletters.DeadLetter) -> pb.DeadLetter:
-    msg = pb.DeadLetter(dead_letter_id=letter.dead_letter_id, env_id=letter.env_id,
-                        event=wire.event_to_proto(letter.event), deliveries=letter.deliveries, reason=letter.reason,
-                        created_at=wire.ts_to_proto(letter.created_at), replay_count=letter.replay_count)
-    if letter.replayed_at is not None:
-        msg.replayed_at.CopyFrom(wire.ts_to_proto(letter.replayed_at))
-    return msg

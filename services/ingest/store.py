@@ -1,4 +1,4 @@
-"""Ingest's PostgreSQL queries. Rows become domain objects here and nowhere else."""
+"""Ingest's PostgreSQL queries for events and runs (rows become domain objects in `services.core.rows`)."""
 
 from __future__ import annotations
 
@@ -11,41 +11,7 @@ from services.core import db, model
 from services.core.db import Pool
 from services.core.errors import NotFound
 from services.core.ids import new_id
-
-Row = dict[str, Any]
-
-_RUN_COLUMNS = """
-    r.run_id::text, r.env_id::text, r.stream_id::text, r.build_id::text, r.run_type_id, r.status_id,
-    r.start_time, r.stop_time, r.origin_run_id::text, r.event_id::text, r.result, r.project_id::text,
-    p.name AS project_name, r.retry_attempt, r.next_retry_at, r.fn_name
-"""
-_RUN_FROM = "hot.run r LEFT JOIN hot.project p ON p.project_id = r.project_id"
-EVENT_COLUMNS = """
-    event_id::text, env_id::text, stream_id::text, event_type, event_data, event_time, created_at,
-    handled, source_run_id::text, retry_of_run_id::text, target_handler_id::text, retry_attempt
-"""
-
-
-_EVENT_COLUMNS = EVENT_COLUMNS  # kept for modules written against the old private name
-
-
-def event_from_row(row: Row) -> model.Event:
-    return model.Event(event_id=row["event_id"], env_id=row["env_id"], stream_id=row["stream_id"],
-                       event_type=row["event_type"], event_data=row["event_data"], event_time=row["event_time"],
-                       created_at=row["created_at"], handled=row["handled"], source_run_id=row["source_run_id"],
-                       retry_of_run_id=row["retry_of_run_id"], target_handler_id=row["target_handler_id"],
-                       retry_attempt=row["retry_attempt"])
-
-
-def run_from_row(row: Row) -> model.Run:
-    return model.Run(
-        run_id=row["run_id"], env_id=row["env_id"], stream_id=row["stream_id"], build_id=row["build_id"],
-        run_type=model.RunType(row["run_type_id"]), status=model.RunStatus(row["status_id"]),
-        start_time=row["start_time"], stop_time=row["stop_time"], origin_run_id=row["origin_run_id"],
-        event_id=row["event_id"], result=row["result"], project_id=row["project_id"],
-        project_name=row["project_name"], retry_attempt=row["retry_attempt"],
-        next_retry_at=row["next_retry_at"], fn_name=row["fn_name"],
-    )
+from services.core.rows import EVENT_COLUMNS, RUN_COLUMNS, RUN_FROM, event_from_row, run_from_row
 
 
 async def insert_event(
@@ -122,7 +88,7 @@ async def list_events(pool: Pool, env_id: str, page: model.Page) -> model.PageOf
 
 async def _page_of_runs(pool: Pool, where: str, params: tuple[Any, ...],
                         page: model.Page) -> model.PageOf[model.Run]:
-    rows, total = await db.fetch_page(pool, select=_RUN_COLUMNS, source=_RUN_FROM, where=where, params=params,
+    rows, total = await db.fetch_page(pool, select=RUN_COLUMNS, source=RUN_FROM, where=where, params=params,
                                       order="r.start_time DESC, r.run_id DESC", limit=page.limit,
                                       offset=page.offset)
     return model.PageOf([run_from_row(r) for r in rows], total, page)
@@ -159,7 +125,7 @@ async def list_runs(
 
 async def get_run(pool: Pool, env_id: str, run_id: str) -> model.Run:
     async with pool.connection() as conn:
-        cur = await conn.execute(f"SELECT {_RUN_COLUMNS} FROM {_RUN_FROM} WHERE r.run_id = %s AND r.env_id = %s",
+        cur = await conn.execute(f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.run_id = %s AND r.env_id = %s",
                                  (run_id, env_id))
         row = await cur.fetchone()
     if row is None:

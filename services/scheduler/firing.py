@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from services.core import wire
+from services.core import model, wire
 from services.core.db import Pool
 from services.core.wire import rfc3339
 from services.scheduler.clock import Clock
 from services.scheduler.cron import CronExpr, next_fire_after, parse_cron
-from services.scheduler.store import DEPLOYED, Schedule, Timed, load_active
+from services.scheduler.store import DEPLOYED, Timed, load_active
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class EventSink(Protocol):
 
 @dataclass
 class _Entry:
-    schedule: Schedule
+    schedule: model.Schedule
     cron: CronExpr | None   # None for one-time
     token: int = 0          # unique per push (from one counter); heap items with another token are stale
 
@@ -62,7 +62,7 @@ class _Due:
     backfilled_at: datetime | None = field(default=None, compare=False)
 
 
-def event_data(schedule: Schedule, scheduled_time: datetime, *, is_backfill: bool = False,
+def event_data(schedule: model.Schedule, scheduled_time: datetime, *, is_backfill: bool = False,
                backfilled_at: datetime | None = None) -> dict[str, Any]:
     """The `hot:schedule` payload: stored args when a dynamic schedule has them (§4.3 DIVERGENCE),
     otherwise the single `{type: "hot:schedule", …}` argument. `build_id` targets the exact build."""

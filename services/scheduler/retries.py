@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from services.core.db import Pool
+from services.core.model import RunStatus
 from services.scheduler.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,11 @@ class RetryLoop:
         now = self._clock.now()
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT run_id::text FROM hot.run WHERE status_id = 5 AND next_retry_at <= %s "
-                "ORDER BY next_retry_at LIMIT %s", (now, self.batch_size))
+                "SELECT run_id::text FROM hot.run WHERE status_id = %s AND next_retry_at <= %s "
+                "ORDER BY next_retry_at LIMIT %s", (RunStatus.PENDING_RETRY, now, self.batch_size))
             due = [r["run_id"] for r in await cur.fetchall()]
-            cur = await conn.execute("SELECT min(next_retry_at) AS at FROM hot.run WHERE status_id = 5 "
-                                     "AND next_retry_at > %s", (now,))
+            cur = await conn.execute("SELECT min(next_retry_at) AS at FROM hot.run WHERE status_id = %s "
+                                     "AND next_retry_at > %s", (RunStatus.PENDING_RETRY, now))
             row = await cur.fetchone()
         results = await asyncio.gather(*(self._sink.enqueue_retry(run_id) for run_id in due), return_exceptions=True)
         for run_id, result in zip(due, results, strict=True):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from services.core import wire
+from services.core import model, wire
 from services.core.db import Pool
 from services.core.errors import BadRequest, Unprocessable
-from services.core.grpcio import Context, rpc_errors
+from services.core.grpcio import Context, request_env, rpc_errors
 from services.core.ids import parse_uuid
 from services.core.pb import hot_scheduler_pb2 as pb
 from services.core.pb import hot_scheduler_pb2_grpc as pb_grpc
@@ -19,38 +20,16 @@ from services.scheduler.cron import next_fire_after, parse_cron
 from services.scheduler.expressions import Once, ScheduleError, parse_dynamic
 from services.scheduler.static import sync_static_schedules
 
-_KINDS = {"static": pb.SCHEDULE_KIND_STATIC, "dynamic": pb.SCHEDULE_KIND_DYNAMIC, "once": pb.SCHEDULE_KIND_ONCE}
 
-
-def schedule_to_proto(schedule: store.Schedule, now: datetime) -> pb.Schedule:
+def schedule_to_proto(schedule: model.Schedule, now: datetime) -> pb.Schedule:
     """Convert at the edge; `next_fire_at` is computed for active recurring schedules."""
-    msg = pb.Schedule(schedule_id=schedule.schedule_id, env_id=schedule.env_id, project_id=schedule.project_id,
-                      build_id=schedule.build_id, ns=schedule.ns, var=schedule.var, cron=schedule.cron,
-                      cron_normalized=schedule.cron_normalized or "", kind=_KINDS[schedule.kind],
-                      active=schedule.active, created_at=wire.ts_to_proto(schedule.created_at),
-                      expression=schedule.expression)
-    if schedule.run_at is not None:
-        msg.run_at.CopyFrom(wire.ts_to_proto(schedule.run_at))
-    if schedule.args is not None:
-        msg.args_json = wire.dumps(schedule.args)
-    if schedule.deactivated_at is not None:
-        msg.deactivated_at.CopyFrom(wire.ts_to_proto(schedule.deactivated_at))
     nxt: datetime | None = None
     if schedule.active:
         if schedule.kind == "once":
             nxt = schedule.run_at
         elif schedule.cron_normalized:
             nxt = next_fire_after(parse_cron(schedule.cron_normalized), now)
-    if nxt is not None:
-        msg.next_fire_at.CopyFrom(wire.ts_to_proto(nxt))
-    return msg
-
-
-def _env(env_id: str) -> str:
-    parsed = parse_uuid(env_id)
-    if parsed is None:
-        raise BadRequest("env_id must be a UUID")
-    return str(parsed)
+    return wire.schedule_to_proto(replace(schedule, next_fire_at=nxt))
 
 
 def _fn(fn: str) -> tuple[str, str]:
@@ -90,7 +69,7 @@ class SchedulerServicer(pb_grpc.SchedulerServicer):
 
     @rpc_errors
     async def CreateSchedule(self, request: pb.CreateScheduleRequest, context: Context) -> pb.Schedule:
-        env_id = _env(request.env_id)
+        env_id = request_env(request)
         ns, var = _fn(request.fn)
         args = _args(request.args_json)
         if not request.schedule.strip():
@@ -111,7 +90,7 @@ class SchedulerServicer(pb_grpc.SchedulerServicer):
     @rpc_errors
     async def CancelSchedule(self, request: pb.CancelScheduleRequest,
                              context: Context) -> pb.CancelScheduleResponse:
-        env_id = _env(request.env_id)
+        env_id = request_env(request)
         if request.schedule_id:
             parsed = parse_uuid(request.schedule_id)
             if parsed is None:
@@ -129,7 +108,7 @@ class SchedulerServicer(pb_grpc.SchedulerServicer):
 
     @rpc_errors
     async def ListSchedules(self, request: pb.ListSchedulesRequest, context: Context) -> pb.ListSchedulesResponse:
-        env_id = _env(request.env_id)
+        env_id = request_env(request)
         if not request.project:
             raise Unprocessable("project (id or name) is required")
         project_id = await store.resolve_project(self._pool, env_id, request.project)
@@ -143,7 +122,7 @@ class SchedulerServicer(pb_grpc.SchedulerServicer):
 
     @rpc_errors
     async def GetSchedule(self, request: pb.GetScheduleRequest, context: Context) -> pb.Schedule:
-        env_id = _env(request.env_id)
+        env_id = request_env(request)
         parsed = parse_uuid(request.schedule_id)
         if parsed is None:
             raise Unprocessable(f"schedule_id must be a UUID, got {request.schedule_id!r}")

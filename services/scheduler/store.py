@@ -1,6 +1,6 @@
 """Schedule rows in PostgreSQL: creating, cancelling, listing, and loading what the leader times.
 
-Rows become frozen `Schedule` objects here (one boundary function, `schedule_from_row`).
+Rows become frozen `model.Schedule` objects here (one boundary function, `schedule_from_row`).
 Every change that the leader must see is followed by `NOTIFY hot_schedule, '<schedule_id>'`
 in the same transaction, so the notification is delivered exactly when the change commits.
 """
@@ -36,34 +36,8 @@ DEPLOYED = ("EXISTS (SELECT 1 FROM hot.build b JOIN hot.project p ON p.project_i
             "AND p.active)")
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """One schedule row."""
-
-    schedule_id: str
-    env_id: str
-    project_id: str
-    build_id: str
-    ns: str
-    var: str
-    cron: str                   # as written; '@at:<rfc3339>' for one-time
-    cron_normalized: str | None
-    expression: str
-    kind: str                   # 'static' | 'dynamic' | 'once'
-    run_at: datetime | None
-    args: list[Any] | None
-    active: bool
-    created_at: datetime
-    deactivated_at: datetime | None = None
-    next_fire_at: datetime | None = None
-
-    @property
-    def fn(self) -> str:
-        return f"{self.ns}/{self.var}"
-
-
-def schedule_from_row(row: dict[str, Any]) -> Schedule:
-    return Schedule(
+def schedule_from_row(row: dict[str, Any]) -> model.Schedule:
+    return model.Schedule(
         schedule_id=row["schedule_id"], env_id=row["env_id"], project_id=row["project_id"],
         build_id=row["build_id"], ns=row["ns"], var=row["var"], cron=row["cron"],
         cron_normalized=row["cron_normalized"], expression=row["expression"], kind=row["kind"],
@@ -123,7 +97,7 @@ async def _notify(conn: AsyncConnection[Any], schedule_ids: list[str]) -> None:
 
 async def create_dynamic(pool: Pool, *, env_id: str, project_id: str, build_id: str, ns: str, var: str,
                          parsed: Once | Recurring, args: list[Any] | None,
-                         next_fire_at: datetime | None) -> Schedule:
+                         next_fire_at: datetime | None) -> model.Schedule:
     """Insert a dynamic (recurring) or one-time schedule bound to `build_id`."""
     once = isinstance(parsed, Once)
     async with pool.connection() as conn, conn.transaction():
@@ -163,7 +137,7 @@ async def cancel_by_fn(pool: Pool, env_id: str, build_id: str, ns: str, var: str
                              (env_id, build_id, ns, var))
 
 
-async def get_schedule(pool: Pool, env_id: str, schedule_id: str) -> Schedule:
+async def get_schedule(pool: Pool, env_id: str, schedule_id: str) -> model.Schedule:
     async with pool.connection() as conn:
         cur = await conn.execute(f"SELECT {_COLUMNS} FROM hot.schedule s WHERE s.env_id = %s AND s.schedule_id = %s",
                                  (env_id, schedule_id))
@@ -173,7 +147,7 @@ async def get_schedule(pool: Pool, env_id: str, schedule_id: str) -> Schedule:
     return schedule_from_row(row)
 
 
-async def list_for_project(pool: Pool, env_id: str, project_id: str, page: model.Page) -> model.PageOf[Schedule]:
+async def list_for_project(pool: Pool, env_id: str, project_id: str, page: model.Page) -> model.PageOf[model.Schedule]:
     """Schedules of the project's deployed build, active or not, ordered by cron, ns, var."""
     where = ("s.env_id = %s AND s.build_id = (SELECT build_id FROM hot.build WHERE project_id = %s AND deployed)")
     async with pool.connection() as conn:
@@ -191,7 +165,7 @@ async def list_for_project(pool: Pool, env_id: str, project_id: str, page: model
 class Timed:
     """An active schedule as the leader loads it, with the last time it fired (if ever)."""
 
-    schedule: Schedule
+    schedule: model.Schedule
     last_fired: datetime | None
 
 

@@ -123,15 +123,17 @@ class PageInfo(_message.Message):
     def __init__(self, total: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., has_more: _Optional[bool] = ...) -> None: ...
 
 class EventHandler(_message.Message):
-    __slots__ = ("event_handler_id", "build_id", "event_type", "ns", "var")
+    __slots__ = ("event_handler_id", "build_id", "event_type", "ns", "var", "project_id")
     EVENT_HANDLER_ID_FIELD_NUMBER: _ClassVar[int]
     BUILD_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     NS_FIELD_NUMBER: _ClassVar[int]
     VAR_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     event_handler_id: str
     build_id: str
     event_type: str
     ns: str
     var: str
-    def __init__(self, event_handler_id: _Optional[str] = ..., build_id: _Optional[str] = ..., event_type: _Optional[str] = ..., ns: _Optional[str] = ..., var: _Optional[str] = ...) -> None: ...
+    project_id: str
+    def __init__(self, event_handler_id: _Optional[str] = ..., build_id: _Optional[str] = ..., event_type: _Optional[str] = ..., ns: _Optional[str] = ..., var: _Optional[str] = ..., project_id: _Optional[str] = ...) -> None: ...

@@ -2,62 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from services.core import db, model
 from services.core.db import Pool
 from services.core.errors import NotFound
 from services.core.ids import parse_uuid
-from services.ingest.store import _EVENT_COLUMNS, _RUN_COLUMNS, _RUN_FROM, event_from_row, run_from_row
+from services.core.model import RunStatus
+from services.core.rows import (
+    EVENT_COLUMNS,
+    RUN_COLUMNS,
+    RUN_FROM,
+    STREAM_COLUMNS,
+    event_from_row,
+    run_from_row,
+    stream_from_row,
+)
 
 REPLAY_LIMIT = 100
 """Runs a (re)connecting subscriber is told about, newest first (platform-spec §5.6)."""
 
 
-@dataclass(frozen=True)
-class RunStats:
-    total_runs: int
-    running: int
-    succeeded: int
-    failed: int
-    cancelled: int
-    pending_retry: int
-
-
-@dataclass(frozen=True)
-class Env:
-    env_id: str
-    org_id: str
-    name: str
-    active: bool
-
-
-_STREAM_COLUMNS = ("stream_id::text, env_id::text, created_at, started_at, last_activity_at, total_runs, "
-                   "total_events, total_duration_ms")
-
-
-def _stream_from_row(row: dict[str, Any]) -> model.Stream:
-    return model.Stream(**row)
-
-
 async def get_stream(pool: Pool, env_id: str, stream_id: str) -> model.Stream:
     """The stream, or NotFound when it does not exist in this environment."""
     async with pool.connection() as conn:
-        cur = await conn.execute(f"SELECT {_STREAM_COLUMNS} FROM hot.stream WHERE stream_id = %s AND env_id = %s",
+        cur = await conn.execute(f"SELECT {STREAM_COLUMNS} FROM hot.stream WHERE stream_id = %s AND env_id = %s",
                                  (stream_id, env_id))
         row = await cur.fetchone()
     if row is None:
         raise NotFound("Stream not found")
-    return _stream_from_row(row)
+    return stream_from_row(row)
 
 
 async def list_streams(pool: Pool, env_id: str, page: model.Page) -> model.PageOf[model.Stream]:
     """Streams of the environment, most recently active first."""
-    rows, total = await db.fetch_page(pool, select=_STREAM_COLUMNS, source="hot.stream", where="env_id = %s",
+    rows, total = await db.fetch_page(pool, select=STREAM_COLUMNS, source="hot.stream", where="env_id = %s",
                                       params=(env_id,), order="last_activity_at DESC, stream_id DESC",
                                       limit=page.limit, offset=page.offset)
-    return model.PageOf([_stream_from_row(r) for r in rows], total, page)
+    return model.PageOf([stream_from_row(r) for r in rows], total, page)
 
 
 async def resolve_project(pool: Pool, env_id: str, project: str) -> str:
@@ -86,7 +68,7 @@ async def stream_runs(pool: Pool, env_id: str, stream_id: str, project_id: str |
         where += " AND r.project_id = %s"
         params.append(project_id)
     async with pool.connection() as conn:
-        cur = await conn.execute(f"SELECT {_RUN_COLUMNS} FROM {_RUN_FROM} WHERE {where} "
+        cur = await conn.execute(f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE {where} "
                                  "ORDER BY r.start_time DESC, r.run_id DESC LIMIT %s", (*params, limit))
         return [run_from_row(r) for r in await cur.fetchall()]
 
@@ -94,14 +76,14 @@ async def stream_runs(pool: Pool, env_id: str, stream_id: str, project_id: str |
 async def find_run(pool: Pool, run_id: str) -> model.Run | None:
     """A run by id in any environment (live pings carry their env; callers check it)."""
     async with pool.connection() as conn:
-        cur = await conn.execute(f"SELECT {_RUN_COLUMNS} FROM {_RUN_FROM} WHERE r.run_id = %s", (run_id,))
+        cur = await conn.execute(f"SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.run_id = %s", (run_id,))
         row = await cur.fetchone()
     return run_from_row(row) if row else None
 
 
 async def stream_events(pool: Pool, env_id: str, stream_id: str, limit: int = 100) -> list[model.Event]:
     async with pool.connection() as conn:
-        cur = await conn.execute(f"SELECT {_EVENT_COLUMNS} FROM hot.event WHERE stream_id = %s AND env_id = %s "
+        cur = await conn.execute(f"SELECT {EVENT_COLUMNS} FROM hot.event WHERE stream_id = %s AND env_id = %s "
                                  "ORDER BY event_time DESC, event_id DESC LIMIT %s", (stream_id, env_id, limit))
         return [event_from_row(r) for r in await cur.fetchall()]
 
@@ -110,8 +92,8 @@ async def last_error(pool: Pool, env_id: str, stream_id: str) -> str | None:
     """The failure message of the stream's newest failed (or retry-pending) run."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "SELECT result FROM hot.run WHERE stream_id = %s AND env_id = %s AND status_id IN (3, 5) "
-            "ORDER BY start_time DESC LIMIT 1", (stream_id, env_id))
+            "SELECT result FROM hot.run WHERE stream_id = %s AND env_id = %s AND status_id IN (%s, %s) "
+            "ORDER BY start_time DESC LIMIT 1", (stream_id, env_id, RunStatus.FAILED, RunStatus.PENDING_RETRY))
         row = await cur.fetchone()
     if row is None:
         return None
@@ -128,28 +110,30 @@ def failure_message(result: Any) -> str | None:
     return None
 
 
-async def run_stats(pool: Pool, env_id: str) -> RunStats:
+async def run_stats(pool: Pool, env_id: str) -> model.RunStats:
     """Counts by status of the environment's runs (task runs excluded)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "SELECT count(*) AS total_runs, count(*) FILTER (WHERE status_id = 1) AS running, "
-            "count(*) FILTER (WHERE status_id = 2) AS succeeded, count(*) FILTER (WHERE status_id = 3) AS failed, "
-            "count(*) FILTER (WHERE status_id = 4) AS cancelled, "
-            "count(*) FILTER (WHERE status_id = 5) AS pending_retry "
-            "FROM hot.run WHERE env_id = %s AND run_type_id <> %s", (env_id, int(model.RunType.TASK)))
+            "SELECT count(*) AS total_runs, count(*) FILTER (WHERE status_id = %s) AS running, "
+            "count(*) FILTER (WHERE status_id = %s) AS succeeded, count(*) FILTER (WHERE status_id = %s) AS failed, "
+            "count(*) FILTER (WHERE status_id = %s) AS cancelled, "
+            "count(*) FILTER (WHERE status_id = %s) AS pending_retry "
+            "FROM hot.run WHERE env_id = %s AND run_type_id <> %s",
+            (RunStatus.RUNNING, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PENDING_RETRY,
+             env_id, model.RunType.TASK))
         row = await cur.fetchone()
     assert row is not None
-    return RunStats(**row)
+    return model.RunStats(**row)
 
 
-async def get_env(pool: Pool, env_id: str) -> Env:
+async def get_env(pool: Pool, env_id: str) -> model.Env:
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT env_id::text, org_id::text, name, active FROM hot.env WHERE env_id = %s",
                                  (env_id,))
         row = await cur.fetchone()
     if row is None:
         raise NotFound("Environment not found")
-    return Env(**row)
+    return model.Env(**row)
 
 
 async def deployed_handlers(pool: Pool, env_id: str, project_id: str,

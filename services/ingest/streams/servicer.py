@@ -12,17 +12,16 @@ from typing import Any
 
 import grpc
 
-from services.core import model, wire
+from services.core import live, model, wire
 from services.core.db import Pool
 from services.core.errors import NotFound
-from services.core.grpcio import Context, rpc_errors, stream_rpc_errors
+from services.core.grpcio import Context, request_env, resource_id, rpc_errors, stream_rpc_errors
 from services.core.pb import hot_common_pb2 as common_pb
 from services.core.pb import hot_streams_pb2 as pb
 from services.core.pb import hot_streams_pb2_grpc as pb_grpc
-from services.ingest import streams_store
-from services.ingest.lifecycle import REPLAY_DONE, LifecycleTracker, LiveMessage
-from services.ingest.live import LiveHub
-from services.ingest.requests import request_env, resource_id
+from services.ingest.streams import store
+from services.ingest.streams.hub import LiveHub
+from services.ingest.streams.lifecycle import LifecycleTracker
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +32,6 @@ POLL_SETTLE_S = 1.0
 WATCH_INTERVAL_S = 0.25
 """How often a run watch re-reads its run (platform-spec §5.4)."""
 ENV_FEED_MAX_S = 3600.0
-
-
-def message_to_proto(message: LiveMessage) -> pb.StreamMessage:
-    out = pb.StreamMessage(kind=message.kind)
-    if message.run is not None:
-        out.run.CopyFrom(wire.run_to_proto(message.run))
-    if message.data is not None:
-        d = message.data
-        out.data.CopyFrom(pb.StreamData(stream_data_id=d.stream_data_id, run_id=d.run_id, data_type=d.data_type,
-                                        payload_json=d.payload_json))
-    return out
 
 
 def _changes(run: model.Run) -> tuple[Any, ...]:
@@ -59,10 +47,10 @@ class StreamsServicer(pb_grpc.StreamsServicer):
         env_id = request_env(request)
         stream_id = resource_id(request.stream_id, "Stream")
         if not request.allow_missing:
-            await streams_store.get_stream(self._pool, env_id, stream_id)
+            await store.get_stream(self._pool, env_id, stream_id)
         project_id = None
         if request.project:
-            project_id = await streams_store.resolve_project(self._pool, env_id, request.project)
+            project_id = await store.resolve_project(self._pool, env_id, request.project)
         return env_id, stream_id, project_id
 
     @stream_rpc_errors
@@ -72,39 +60,39 @@ class StreamsServicer(pb_grpc.StreamsServicer):
         tracker = LifecycleTracker(project_id)
         # Subscribe first, then read PostgreSQL: a change is either in the snapshot or
         # arrives live afterwards (the executor writes the run before it announces it).
-        async with self._hub.stream(env_id, stream_id) as live:
-            runs = await streams_store.stream_runs(self._pool, env_id, stream_id, project_id)
+        async with self._hub.stream(env_id, stream_id) as queue:
+            runs = await store.stream_runs(self._pool, env_id, stream_id, project_id)
             if request.skip_replay:
                 tracker.mark_seen(runs)
             else:
                 for message in tracker.snapshot(runs):
-                    yield message_to_proto(message)
-            yield pb.StreamMessage(kind=REPLAY_DONE)
+                    yield wire.stream_message_to_proto(message)
+            yield pb.StreamMessage(kind=live.REPLAY_DONE)
             next_poll = time.monotonic() + POLL_INTERVAL_S
             while True:
-                item = await live.next_item(max(0.0, next_poll - time.monotonic()))
-                if live.overflowed:
+                item = await queue.next_item(max(0.0, next_poll - time.monotonic()))
+                if queue.overflowed:
                     log.warning("dropping a subscriber of stream %s: more than its queue limit behind", stream_id)
                     await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "subscriber fell too far behind")
-                if isinstance(item, LiveMessage):
+                if isinstance(item, model.StreamMessage):
                     out = tracker.live(item)
                 elif time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + POLL_INTERVAL_S
-                    runs = await streams_store.stream_runs(self._pool, env_id, stream_id, project_id)
+                    runs = await store.stream_runs(self._pool, env_id, stream_id, project_id)
                     out = tracker.snapshot(runs, ended_before=datetime.now(UTC) - timedelta(seconds=POLL_SETTLE_S))
                 else:
                     continue
                 for message in out:
-                    proto = message_to_proto(message)
+                    proto = wire.stream_message_to_proto(message)
                     self._hub.count(stream_id, proto.ByteSize())
                     yield proto
 
     @rpc_errors
     async def ReplayStream(self, request: pb.SubscribeStreamRequest, context: Context) -> pb.ReplayStreamResponse:
         env_id, stream_id, project_id = await self._resolve(request)
-        runs = await streams_store.stream_runs(self._pool, env_id, stream_id, project_id)
+        runs = await store.stream_runs(self._pool, env_id, stream_id, project_id)
         messages = LifecycleTracker(project_id).snapshot(runs)
-        return pb.ReplayStreamResponse(messages=[message_to_proto(m) for m in messages])
+        return pb.ReplayStreamResponse(messages=[wire.stream_message_to_proto(m) for m in messages])
 
     @stream_rpc_errors
     async def WatchRun(self, request: pb.WatchRunRequest, context: Context) -> AsyncIterator[common_pb.Run]:
@@ -112,7 +100,7 @@ class StreamsServicer(pb_grpc.StreamsServicer):
         run_id = resource_id(request.run_id, "Run")
         last: tuple[Any, ...] | None = None
         while True:
-            run = await streams_store.find_run(self._pool, run_id)
+            run = await store.find_run(self._pool, run_id)
             if run is None or run.env_id != env_id:
                 raise NotFound("Run not found")
             key = _changes(run)
@@ -126,22 +114,21 @@ class StreamsServicer(pb_grpc.StreamsServicer):
     @stream_rpc_errors
     async def SubscribeEnv(self, request: pb.SubscribeEnvRequest, context: Context) -> AsyncIterator[pb.EnvNotice]:
         env_id = request_env(request)
-        await streams_store.get_env(self._pool, env_id)
+        await store.get_env(self._pool, env_id)
         deadline = time.monotonic() + ENV_FEED_MAX_S
-        async with self._hub.env(env_id) as live:
-            yield pb.EnvNotice(kind=REPLAY_DONE)
+        async with self._hub.env(env_id) as queue:
+            yield pb.EnvNotice(kind=live.REPLAY_DONE)
             while time.monotonic() < deadline:
-                item = await live.next_item(POLL_INTERVAL_S)
-                if live.overflowed:
+                item = await queue.next_item(POLL_INTERVAL_S)
+                if queue.overflowed:
                     log.warning("dropping an environment feed subscriber of %s: too far behind", env_id)
                     await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "subscriber fell too far behind")
-                if isinstance(item, tuple):
-                    kind, payload = item
-                    yield pb.EnvNotice(kind=kind, payload_json=wire.dumps(payload))
+                if isinstance(item, model.EnvNotice):
+                    yield wire.env_notice_to_proto(item)
 
     @rpc_errors
     async def ListStreams(self, request: pb.ListStreamsRequest, context: Context) -> pb.ListStreamsResponse:
-        page = await streams_store.list_streams(self._pool, request_env(request), wire.page_from_proto(request.page))
+        page = await store.list_streams(self._pool, request_env(request), wire.page_from_proto(request.page))
         return pb.ListStreamsResponse(streams=[wire.stream_to_proto(s) for s in page.items],
                                       page=wire.page_to_proto(page))
 
@@ -149,39 +136,30 @@ class StreamsServicer(pb_grpc.StreamsServicer):
     async def GetStream(self, request: pb.GetStreamRequest, context: Context) -> pb.StreamDetail:
         env_id = request_env(request)
         stream_id = resource_id(request.stream_id, "Stream")
-        record = await streams_store.get_stream(self._pool, env_id, stream_id)
-        runs = await streams_store.stream_runs(self._pool, env_id, stream_id)
-        events = await streams_store.stream_events(self._pool, env_id, stream_id)
-        error = await streams_store.last_error(self._pool, env_id, stream_id)
+        record = await store.get_stream(self._pool, env_id, stream_id)
+        runs = await store.stream_runs(self._pool, env_id, stream_id)
+        events = await store.stream_events(self._pool, env_id, stream_id)
+        error = await store.last_error(self._pool, env_id, stream_id)
         counters = self._hub.counters.get(stream_id)
-        detail = pb.StreamDetail(stream=wire.stream_to_proto(record), runs=[wire.run_to_proto(r) for r in runs],
-                                 events=[wire.event_to_proto(e) for e in events],
-                                 live_subscribers=self._hub.subscriber_count(env_id, stream_id),
-                                 messages_sent=counters.messages if counters else 0,
-                                 bytes_sent=counters.bytes if counters else 0)
-        if error is not None:
-            detail.last_error = error
-        return detail
+        return wire.stream_detail_to_proto(model.StreamDetail(
+            stream=record, runs=runs, events=events, live_subscribers=self._hub.subscriber_count(env_id, stream_id),
+            messages_sent=counters.messages if counters else 0, bytes_sent=counters.bytes if counters else 0,
+            last_error=error))
 
     @rpc_errors
     async def RunStats(self, request: pb.RunStatsRequest, context: Context) -> pb.RunStatsResponse:
-        s = await streams_store.run_stats(self._pool, request_env(request))
-        return pb.RunStatsResponse(total_runs=s.total_runs, running=s.running, succeeded=s.succeeded,
-                                   failed=s.failed, cancelled=s.cancelled, pending_retry=s.pending_retry)
+        return wire.run_stats_to_proto(await store.run_stats(self._pool, request_env(request)))
 
     @rpc_errors
     async def GetEnv(self, request: pb.GetEnvRequest, context: Context) -> pb.Env:
-        e = await streams_store.get_env(self._pool, request_env(request))
-        return pb.Env(env_id=e.env_id, org_id=e.org_id, name=e.name, active=e.active)
+        return wire.env_to_proto(await store.get_env(self._pool, request_env(request)))
 
     @rpc_errors
     async def ListEventHandlers(self, request: pb.ListEventHandlersRequest,
                                 context: Context) -> pb.ListEventHandlersResponse:
         env_id = request_env(request)
-        project_id = await streams_store.resolve_project(self._pool, env_id, request.project)
-        page = await streams_store.deployed_handlers(self._pool, env_id, project_id, wire.page_from_proto(request.page))
-        return pb.ListEventHandlersResponse(
-            handlers=[common_pb.EventHandler(event_handler_id=h.event_handler_id, build_id=h.build_id,
-                                             event_type=h.event_type, ns=h.ns, var=h.var) for h in page.items],
-            page=wire.page_to_proto(page))
+        project_id = await store.resolve_project(self._pool, env_id, request.project)
+        page = await store.deployed_handlers(self._pool, env_id, project_id, wire.page_from_proto(request.page))
+        return pb.ListEventHandlersResponse(handlers=[wire.handler_to_proto(h) for h in page.items],
+                                            page=wire.page_to_proto(page))
 

@@ -8,49 +8,11 @@ database poll can overlap freely without the subscriber seeing a duplicate.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
-from services.core import model
-
-RUN_START = "run:start"
-STREAM_DATA = "stream:data"
-REPLAY_DONE = "replay:done"
-LIFECYCLE_KINDS = frozenset({"run:start", "run:stop", "run:fail", "run:cancel"})
-
-_TERMINAL_KIND = {
-    model.RunStatus.SUCCEEDED: "run:stop",
-    model.RunStatus.FAILED: "run:fail",
-    model.RunStatus.PENDING_RETRY: "run:fail",
-    model.RunStatus.CANCELLED: "run:cancel",
-}
-
-
-@dataclass(frozen=True)
-class StreamData:
-    """A `::hot::stream/data` message (never persisted)."""
-
-    stream_data_id: str
-    run_id: str
-    data_type: str
-    payload_json: str
-
-
-@dataclass(frozen=True)
-class LiveMessage:
-    """One message of a stream subscription; `kind` is the SSE event name."""
-
-    kind: str
-    run: model.Run | None = None
-    data: StreamData | None = None
-
-
-def terminal_kind(run: model.Run) -> str | None:
-    """The SSE name of the run's end: succeeded→run:stop, failed|pending_retry→run:fail,
-    cancelled→run:cancel; None while it is running."""
-    if run.status is model.RunStatus.RUNNING:
-        return None
-    return _TERMINAL_KIND[run.status]
+from services.core import live, model
+from services.core.fanout import RunOnce
+from services.core.model import StreamMessage
 
 
 class LifecycleTracker:
@@ -58,38 +20,36 @@ class LifecycleTracker:
 
     def __init__(self, project_id: str | None = None) -> None:
         self.project_id = project_id
-        self.started: set[str] = set()
-        self.ended: set[str] = set()
+        self._told = RunOnce()
 
     def _wanted(self, run: model.Run) -> bool:
         return self.project_id is None or run.project_id == self.project_id
 
     def run_messages(self, run: model.Run, *, with_end: bool = True,
-                     ended_before: datetime | None = None) -> list[LiveMessage]:
+                     ended_before: datetime | None = None) -> list[StreamMessage]:
         """What this subscriber has not been told about `run` yet: run:start, then its end
         (unless `with_end` is false, or the run ended after `ended_before`)."""
         if not self._wanted(run):
             return []
-        out: list[LiveMessage] = []
-        if run.run_id not in self.started:
-            self.started.add(run.run_id)
-            out.append(LiveMessage(RUN_START, run=run))
-        kind = terminal_kind(run) if with_end else None
+        out: list[StreamMessage] = []
+        if self._told.first_start(run.run_id):
+            out.append(StreamMessage(live.RUN_START, run=run))
+        kind = live.terminal_kind(run.status) if with_end else None
         if kind is not None and ended_before is not None and run.stop_time is not None \
                 and run.stop_time > ended_before:
             kind = None
-        if kind is not None and run.run_id not in self.ended:
-            self.ended.add(run.run_id)
-            out.append(LiveMessage(kind, run=run))
+        if kind is not None and self._told.first_end(run.run_id):
+            out.append(StreamMessage(kind, run=run))
         return out
 
-    def snapshot(self, runs: Iterable[model.Run], *, ended_before: datetime | None = None) -> list[LiveMessage]:
+    def snapshot(self, runs: Iterable[model.Run], *,
+                 ended_before: datetime | None = None) -> list[StreamMessage]:
         """Replay (and poll) messages for runs listed newest first (platform-spec §5.6).
 
         The poll passes `ended_before` (a moment ago): a run that has only just ended is left
         to its live terminal ping, which comes after the run's stream data, so a subscriber
         never sees a run's end before its data."""
-        out: list[LiveMessage] = []
+        out: list[StreamMessage] = []
         for run in runs:
             out.extend(self.run_messages(run, ended_before=ended_before))
         return out
@@ -98,14 +58,14 @@ class LifecycleTracker:
         """Treat the runs' current state as already announced (a subscription without replay)."""
         self.snapshot(runs)
 
-    def live(self, message: LiveMessage) -> list[LiveMessage]:
+    def live(self, message: StreamMessage) -> list[StreamMessage]:
         """Messages to forward for one live message."""
-        if message.kind == STREAM_DATA:
-            if self.project_id is not None and (message.data is None or message.data.run_id not in self.started):
+        if message.kind == live.STREAM_DATA:
+            if self.project_id is not None and (message.data is None or message.data.run_id not in self._told.started):
                 return []
             return [message]
         if message.run is None:
             return []
         # A start ping announces only the start, even when the re-read run has already
         # ended: its stream data is still on the way, and its end ping follows the data.
-        return self.run_messages(message.run, with_end=message.kind != RUN_START)
+        return self.run_messages(message.run, with_end=message.kind != live.RUN_START)

@@ -7,6 +7,7 @@ from psycopg.types.json import Jsonb
 from services.core import model
 from services.core.db import Pool
 from services.core.errors import Conflict
+from services.core.model import RunStatus
 from services.ingest import store
 
 
@@ -19,9 +20,10 @@ async def cancel_run(pool: Pool, env_id: str, run_id: str, reason: str) -> model
     current = await store.get_run(pool, env_id, run_id)  # 404 for unknown runs or other environments
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "UPDATE hot.run SET status_id = 4, stop_time = coalesce(stop_time, now()), result = %s, "
-            "next_retry_at = NULL WHERE run_id = %s AND env_id = %s AND status_id IN (1, 5) RETURNING run_id",
-            (Jsonb(model.cancellation_result(reason)), run_id, env_id))
+            "UPDATE hot.run SET status_id = %s, stop_time = coalesce(stop_time, now()), result = %s, "
+            "next_retry_at = NULL WHERE run_id = %s AND env_id = %s AND status_id IN (%s, %s) RETURNING run_id",
+            (RunStatus.CANCELLED, Jsonb(model.cancellation_result(reason)), run_id, env_id, RunStatus.RUNNING,
+             RunStatus.PENDING_RETRY))
         changed = await cur.fetchone()
     if changed is None:
         raise Conflict(f"Run is already {current.status.label}; only running or pending_retry runs can be cancelled")
