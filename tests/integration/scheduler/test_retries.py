@@ -11,7 +11,7 @@ from services.core.ids import new_id
 from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
 from services.scheduler.clock import SystemClock
 from services.scheduler.retries import RetryDispatcher
-from tests.scheduler.conftest import Stack
+from tests.support.stack import Stack
 
 
 async def _pending_run(stack: Stack, retry_in_s: float) -> str:

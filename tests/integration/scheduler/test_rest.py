@@ -12,7 +12,8 @@ from services.gateway import envelope
 from services.gateway.auth import TokenCache, auth_middleware
 from services.gateway.ingest_client import IngestClient
 from services.gateway.routes_schedules import add_schedules
-from tests.scheduler.conftest import JOBS, MATH, Stack
+from tests.support.sources import JOBS, MATH
+from tests.support.stack import Stack
 
 
 @asynccontextmanager
