@@ -27,13 +27,14 @@ from pathlib import Path
 import grpc
 import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from psycopg.types.json import Jsonb
 
 from benchmarks.table import Row, print_table
 from services.core import db
 from services.core.credentials import ensure_dev_environment
 from services.core.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from services.core.ids import new_id
-from tests.conftest import make_temp_dir
+from tests.support.servers import make_temp_dir
 
 REPO = Path(__file__).resolve().parents[1]
 CRON_SCHEDULES = 9_500
@@ -84,7 +85,7 @@ def _seed(dsn: str, window_start: datetime, window_s: float) -> None:
                      (project_id, env_id))
         conn.execute("INSERT INTO hot.build (build_id, project_id, env_id, files, source_hash, deployed, "
                      "deployed_at) VALUES (%s, %s, %s, %s, 'bench', true, now())",
-                     (build_id, project_id, env_id, psycopg.types.json.Jsonb({"jobs.hot": SOURCE})))
+                     (build_id, project_id, env_id, Jsonb({"jobs.hot": SOURCE})))
         conn.execute("INSERT INTO hot.schedule_build_sync (build_id) VALUES (%s)", (build_id,))
         with conn.cursor().copy("COPY hot.schedule (schedule_id, env_id, project_id, build_id, ns, var, cron, "
                                 "cron_normalized, expression, kind, run_at) FROM STDIN") as copy:

@@ -14,7 +14,8 @@ from tests.support.stack import Stack
 from tests.support.waiting import wait_until_async
 
 
-async def _lead_briefly(stack: Stack, heartbeat_age_s: float, last_fired_age_s: float) -> tuple[datetime, list[datetime]]:
+async def _lead_briefly(stack: Stack, heartbeat_age_s: float,
+                        last_fired_age_s: float) -> tuple[datetime, list[datetime]]:
     """Take over leadership at `now`, let the firing loop catch up, then move the clock one second.
 
     Returns `now` and the fires logged after the previous leader's last one."""

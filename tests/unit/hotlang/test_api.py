@@ -20,7 +20,6 @@ from hotlang import (
     to_json,
 )
 from hotlang.values import Tagged
-
 from tests.support.language import run_hot
 
 ORDERS = """

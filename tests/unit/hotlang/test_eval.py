@@ -8,7 +8,6 @@ import pytest
 
 from hotlang import HotRuntimeError
 from hotlang.values import Tagged
-
 from tests.support.language import run_hot
 
 
@@ -92,7 +91,8 @@ def test_deep_path_bindings() -> None:
     assert run_hot('config {}\nconfig.servers[0] "x"\nconfig') == {"servers": ["x"]}
     assert run_hot("ports [4680]\nports[3] 4683\nports") == [4680, None, None, 4683]
     assert run_hot('list null\nlist[] "first"\nlist[] "second"\nlist') == ["first", "second"]
-    assert run_hot('user {settings: {theme: "light"}}\nuser.settings.theme "dark"\nuser') == {"settings": {"theme": "dark"}}
+    assert run_hot('user {settings: {theme: "light"}}\nuser.settings.theme "dark"\nuser') == {
+        "settings": {"theme": "dark"}}
     assert run_hot('i 1\nw [{}, {}]\nw[i].status "ready"\nw') == [{}, {"status": "ready"}]
 
 
