@@ -101,7 +101,7 @@ async def test_killing_the_leader_hands_over_without_missed_or_doubled_fires(sta
         await first.wait_leader(10)
         await second.start()
         await second.wait_serving()
-        # Let the leader fire three more times while the standby serves: the standby's chance to
+        # Let the leader fire for two more seconds while the standby serves: the standby's chance to
         # (wrongly) take over, measured in fires rather than guessed in seconds.
         await wait_fired_after(stack, datetime.now().astimezone() + timedelta(seconds=2))
         status = await second.status()
