@@ -11,27 +11,12 @@ import grpc
 from services.core.pb import hot_scheduler_pb2 as pb
 from services.core.pb import hot_scheduler_pb2_grpc as pb_grpc
 from tests.support.platform import running
+from tests.support.sources import JOBS
 from tests.support.waiting import wait_until
-
-TICK = """
-::app::jobs ns
-
-tick
-meta {schedule: "*/2 * * * * *"}
-fn (event) {
-  event
-}
-
-morning
-meta {schedule: "every day at 9:00 am"}
-fn (event) {
-  event
-}
-"""
 
 
 def test_hot_dev_fires_static_schedules_through_ingest() -> None:
-    with running({"jobs.hot": TICK}, include_examples=False) as dev:
+    with running({"jobs.hot": JOBS}, include_examples=False) as dev:
         with dev.client() as client:
             def two_schedule_events() -> list[dict[str, Any]] | None:
                 body = client.get("/v1/events", params={"limit": 100}).json()
