@@ -36,10 +36,10 @@ def embedded_nats() -> Iterator[str]:
 
 
 @contextmanager
-def embedded_postgres() -> Iterator[str]:
-    """A throw-away PostgreSQL (fsync off) on a free port; yields its DSN."""
+def embedded_postgres(*, fast_unsafe: bool = True) -> Iterator[str]:
+    """A throw-away PostgreSQL on a free port (fsync off unless `fast_unsafe=False`); yields its DSN."""
     base = make_temp_dir("hot-pg-")
-    server = EmbeddedPostgres(base, fast_unsafe=True).start()
+    server = EmbeddedPostgres(base, fast_unsafe=fast_unsafe).start()
     try:
         yield server.dsn
     finally:
