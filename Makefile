@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck imports protos bench clean
+.PHONY: dev test test-fast lint typecheck imports protos bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ dev: $(STAMP)
 
 test: $(STAMP) lint typecheck imports
 	$(PY) -m pytest
+
+# Unit tests only: pure code, no NATS or PostgreSQL started (tests/unit, marker `unit`).
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@ the ratio is Hot's best time over Python's best time. Run alone with
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -127,8 +128,8 @@ def run(repeat: int = 3) -> list[Row]:
     host = NullHost()
     rows: list[Row] = []
     for what, name, python_fn, n in PROGRAMS:
-        py_time, expected = _best(lambda f=python_fn, n=n: f(n), repeat)
-        hot_time, got = _best(lambda name=name, n=n: program.call(f"::bench::lang/{name}", [n], host=host), repeat)
+        py_time, expected = _best(functools.partial(python_fn, n), repeat)
+        hot_time, got = _best(functools.partial(program.call, f"::bench::lang/{name}", [n], host=host), repeat)
         if got != expected:
             raise AssertionError(f"{name}: Hot gave {got!r}, Python gave {expected!r}")
         ratio = hot_time / py_time

@@ -13,7 +13,7 @@ import aiohttp
 import psycopg
 
 from benchmarks.table import Row
-from tests.e2e.platform import DevPlatform
+from tests.support.platform import DevPlatform
 
 NOOP = """
 ::bench::noop ns

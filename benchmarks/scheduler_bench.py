@@ -27,14 +27,13 @@ from pathlib import Path
 import grpc
 import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from psycopg.types.json import Jsonb
 
 from benchmarks.table import Row, print_table
 from services.core import db
 from services.core.ids import new_id
-from services.devtools.credentials import ensure_dev_environment
-from services.devtools.settings import StackSettings
-from services.devtools.stack import EmbeddedNats, EmbeddedPostgres, free_port
-from tests.conftest import make_temp_dir
+from tests.support.servers import embedded_nats, embedded_postgres, free_port, make_temp_dir
+from tests.support.stack import dev_environment
 
 REPO = Path(__file__).resolve().parents[1]
 CRON_SCHEDULES = 9_500
@@ -77,7 +76,7 @@ def _wait_serving(port: int, timeout: float = 30.0) -> None:
 
 def _seed(dsn: str, window_start: datetime, window_s: float) -> None:
     """A project with a deployed build, and 10,000 schedules bound to it."""
-    env_id, _ = ensure_dev_environment(dsn, org_name="bench", env_name="dev")
+    env_id, _ = dev_environment(dsn, org_name="bench", env_name="dev")
     project_id, build_id = new_id(), new_id()
     rng = random.Random(5)
     with psycopg.connect(dsn) as conn:
@@ -85,7 +84,7 @@ def _seed(dsn: str, window_start: datetime, window_s: float) -> None:
                      (project_id, env_id))
         conn.execute("INSERT INTO hot.build (build_id, project_id, env_id, files, source_hash, deployed, "
                      "deployed_at) VALUES (%s, %s, %s, %s, 'bench', true, now())",
-                     (build_id, project_id, env_id, psycopg.types.json.Jsonb({"jobs.hot": SOURCE})))
+                     (build_id, project_id, env_id, Jsonb({"jobs.hot": SOURCE})))
         conn.execute("INSERT INTO hot.schedule_build_sync (build_id) VALUES (%s)", (build_id,))
         with conn.cursor().copy("COPY hot.schedule (schedule_id, env_id, project_id, build_id, ns, var, cron, "
                                 "cron_normalized, expression, kind, run_at) FROM STDIN") as copy:
@@ -123,40 +122,41 @@ def _measure(dsn: str, window_start: datetime, window_end: datetime) -> dict[str
 def run(window_s: float = 30.0) -> list[Row]:
     """Start the stack, seed 10,000 schedules, let the scheduler fire for `window_s`, report lateness."""
     base = make_temp_dir("hot-sched-bench-")
-    stack = StackSettings.from_env()
-    nats = EmbeddedNats(base / "nats", settings=stack).start()
-    pg = EmbeddedPostgres(base / "pg", settings=stack).start()
     procs: list[subprocess.Popen[bytes]] = []
-    try:
-        db.migrate(pg.dsn)
-        ingest_port, scheduler_port = free_port(), free_port()
-        procs.append(_service("services.ingest", {"DATABASE_URL": pg.dsn, "NATS_URL": nats.url,
-                                                  "HOT_GRPC_LISTEN": f"127.0.0.1:{ingest_port}",
-                                                  "HOT_LOG_LEVEL": "WARNING"}, base / "ingest.log"))
-        _wait_serving(ingest_port)
-        warmup = 12.0  # scheduler start-up and loading 10,000 schedules happen before the window
-        window_start = (datetime.now(UTC) + timedelta(seconds=warmup)).replace(microsecond=0)
-        window_end = window_start + timedelta(seconds=window_s)
-        _seed(pg.dsn, window_start, window_s)
-        procs.append(_service("services.scheduler", {"DATABASE_URL": pg.dsn,
-                                                     "HOT_INGEST_ADDR": f"127.0.0.1:{ingest_port}",
-                                                     "HOT_GRPC_LISTEN": f"127.0.0.1:{scheduler_port}",
-                                                     "HOT_LOG_LEVEL": "WARNING"}, base / "scheduler.log"))
-        _wait_serving(scheduler_port)
-        time.sleep(max(0.0, (window_end - datetime.now(UTC)).total_seconds() + 2.0))
-        measured = _measure(pg.dsn, window_start, window_end)
-    finally:
-        for proc in reversed(procs):
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        pg.stop()
-        nats.stop()
-        shutil.rmtree(base, ignore_errors=True)
-    return _rows(measured, window_s)
+    with embedded_nats() as nats_url, embedded_postgres(fast_unsafe=False) as dsn:
+        try:
+            return _rows(_fire_window(base, nats_url, dsn, window_s, procs), window_s)
+        finally:
+            for proc in reversed(procs):
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _fire_window(base: Path, nats_url: str, dsn: str, window_s: float,
+                 procs: list[subprocess.Popen[bytes]]) -> dict[str, list[float]]:
+    """Start ingest and the scheduler over seeded schedules and measure the window's fires."""
+    db.migrate(dsn)
+    ingest_port, scheduler_port = free_port(), free_port()
+    procs.append(_service("services.ingest", {"DATABASE_URL": dsn, "NATS_URL": nats_url,
+                                              "HOT_GRPC_LISTEN": f"127.0.0.1:{ingest_port}",
+                                              "HOT_LOG_LEVEL": "WARNING"}, base / "ingest.log"))
+    _wait_serving(ingest_port)
+    warmup = 12.0  # scheduler start-up and loading 10,000 schedules happen before the window
+    window_start = (datetime.now(UTC) + timedelta(seconds=warmup)).replace(microsecond=0)
+    window_end = window_start + timedelta(seconds=window_s)
+    _seed(dsn, window_start, window_s)
+    procs.append(_service("services.scheduler", {"DATABASE_URL": dsn,
+                                                 "HOT_INGEST_ADDR": f"127.0.0.1:{ingest_port}",
+                                                 "HOT_GRPC_LISTEN": f"127.0.0.1:{scheduler_port}",
+                                                 "HOT_LOG_LEVEL": "WARNING"}, base / "scheduler.log"))
+    _wait_serving(scheduler_port)
+    time.sleep(max(0.0, (window_end - datetime.now(UTC)).total_seconds() + 2.0))
+    return _measure(dsn, window_start, window_end)
 
 
 def _rows(measured: dict[str, list[float]], window_s: float) -> list[Row]:

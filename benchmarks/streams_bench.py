@@ -27,7 +27,7 @@ import nats
 from benchmarks.table import Row, print_table
 from services.core import subjects
 from services.core.config import EnvReader
-from tests.e2e.platform import DevPlatform
+from tests.support.platform import DevPlatform
 
 T2_RATE = 100
 T2_SECONDS = 10

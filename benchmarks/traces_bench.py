@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import psycopg
 
 from benchmarks.platform_bench import _publish_all
 from benchmarks.table import Row, print_table
-from tests.e2e.platform import DevPlatform
+from tests.support.platform import DevPlatform
+from tests.support.waiting import wait_until
 
 HANDLER = """
 ::bench::traced ns
@@ -51,13 +53,12 @@ def _runs_per_second(tracing: str, events: int) -> tuple[float, int]:
         dev.stop()
 
 
-def _wait(conn: psycopg.Connection[tuple[object, ...]], expected: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _wait(conn: psycopg.Connection[tuple[Any, ...]], expected: int, timeout: float) -> None:
+    def succeeded() -> bool:
         row = conn.execute("SELECT count(*) FROM hot.run WHERE status_id = 2").fetchone()
-        if row and int(row[0]) >= expected:
-            return
-        time.sleep(0.05)
+        return row is not None and int(row[0]) >= expected
+
+    wait_until(succeeded, timeout, what=f"{expected} succeeded runs")
 
 
 def run(events: int = 1000) -> list[Row]:

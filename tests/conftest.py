@@ -1,46 +1,23 @@
-"""Session fixtures: real NATS (JetStream) and PostgreSQL on free ports, and a running `hot dev`."""
+"""Test kinds by folder: `unit` (no NATS, no PostgreSQL), `integration` (one or two real
+components in-process), `e2e` (the whole platform as processes). Every test gets the marker of
+its folder, so `pytest -m unit` equals `pytest tests/unit`. Shared fixtures live in `tests/support`."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from services.devtools.settings import StackSettings
-from services.devtools.stack import EmbeddedNats, EmbeddedPostgres
+pytest_plugins = ["tests.support.fixtures"]
+
+KINDS = ("unit", "integration", "e2e")
+TESTS = Path(__file__).parent
 
 
-def make_temp_dir(prefix: str) -> Path:
-    """A temp dir an unprivileged postgres can traverse (pytest's own tmp dirs are 0700 as root)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
-
-
-@pytest.fixture(scope="session")
-def nats_url() -> Iterator[str]:
-    base = make_temp_dir("hot-nats-")
-    server = EmbeddedNats(base, settings=StackSettings.from_env()).start()
-    yield server.url
-    server.stop()
-    shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def pg_dsn() -> Iterator[str]:
-    base = make_temp_dir("hot-pg-")
-    server = EmbeddedPostgres(base, fast_unsafe=True, settings=StackSettings.from_env()).start()
-    yield server.dsn
-    server.stop()
-    shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture()
-def api(platform: Any) -> Iterator[Any]:
-    """An HTTP client with the platform's API key, for modules that define a `platform` fixture."""
-    with platform.client() as client:
-        yield client
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not item.path.is_relative_to(TESTS):
+            continue
+        kind = item.path.relative_to(TESTS).parts[0]
+        assert kind in KINDS, f"{item.nodeid}: tests live in one of {', '.join(KINDS)}/ (see README, Testing)"
+        item.add_marker(getattr(pytest.mark, kind))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 
@@ -9,7 +10,12 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.e2e.platform import DevPlatform, wait_for
+from tests.support.platform import DevPlatform
+from tests.support.waiting import wait_until
+
+
+def _gone(pid: int) -> bool:
+    return not _alive(pid)
 
 
 def _alive(pid: int) -> bool:
@@ -59,12 +65,12 @@ def test_dev_writes_state_serves_health_and_ctrl_c_stops_everything() -> None:
                 reply = exec_grpc.ExecutorStub(channel).GetStatus(exec_pb.ExecutorStatusRequest(), timeout=5)
             return int(reply.builds_cached)
 
-        wait_for(lambda: builds_cached() == 1, timeout=15)
+        wait_until(lambda: builds_cached() == 1, timeout=15)
         assert dev.proc is not None
         dev.proc.send_signal(signal.SIGINT)
         assert dev.proc.wait(30) == 0
         for pid in pids.values():
-            wait_for(lambda pid=pid: not _alive(pid), timeout=15)
+            wait_until(functools.partial(_gone, pid), timeout=15, what=f"pid {pid} gone")
     finally:
         dev.stop()
 
@@ -82,6 +88,6 @@ def test_existing_servers_are_used_and_sigkill_leaves_no_orphans(nats_url: str, 
         dev.proc.kill()  # SIGKILL: no chance to clean up; pdeathsig must take the children down
         dev.proc.wait(10)
         for pid in pids.values():
-            wait_for(lambda pid=pid: not _alive(pid), timeout=15)
+            wait_until(functools.partial(_gone, pid), timeout=15, what=f"pid {pid} gone")
     finally:
         dev.stop()

@@ -8,16 +8,17 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import httpx
-import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
-from tests.e2e.platform import DevPlatform, running, wait_for
-from tests.e2e.test_event_path import db_count, publish, settled_runs
+from tests.support.api import ApiClient
+from tests.support.platform import DevPlatform, running
+from tests.support.waiting import wait_until
 
 DURABLE = """
 ::durable::jobs ns
@@ -102,31 +103,35 @@ def platform() -> Iterator[DevPlatform]:
         yield dev
 
 
+def stream_events(platform: DevPlatform, stream_id: str) -> list[str]:
+    """The ids of a stream's events (the original and its retry copies), oldest first."""
+    return [r[0] for r in platform.db_rows("SELECT event_id::text FROM hot.event WHERE stream_id = %s "
+                                           "ORDER BY created_at", stream_id)]
+
+
 def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def stream_runs(platform: DevPlatform, stream_id: str) -> list[dict[str, Any]]:
     """Every run of a stream, oldest first, read from the database (API shape not needed here)."""
-    with psycopg.connect(platform.state["database_url"]) as conn:
-        rows = conn.execute(
-            "SELECT r.run_id::text, s.status, r.retry_attempt, r.origin_run_id::text, r.start_time, r.stop_time, "
-            "r.next_retry_at, r.fn_name, r.result, r.event_id::text FROM hot.run r "
-            "JOIN hot.run_status s ON s.status_id = r.status_id WHERE r.stream_id = %s ORDER BY r.start_time",
-            (stream_id,)).fetchall()
+    rows = platform.db_rows(
+        "SELECT r.run_id::text, s.status, r.retry_attempt, r.origin_run_id::text, r.start_time, r.stop_time, "
+        "r.next_retry_at, r.fn_name, r.result, r.event_id::text FROM hot.run r "
+        "JOIN hot.run_status s ON s.status_id = r.status_id WHERE r.stream_id = %s ORDER BY r.start_time", stream_id)
     keys = ("run_id", "status", "retry_attempt", "origin_run_id", "start_time", "stop_time", "next_retry_at",
             "fn_name", "result", "event_id")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def test_retries_until_exhausted(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "retry:always", {"n": 1})["data"]
+def test_retries_until_exhausted(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("retry:always", {"n": 1})
 
     def three_done() -> list[dict[str, Any]] | None:
         runs = stream_runs(platform, event["stream_id"])
         return runs if len(runs) == 3 and all(r["status"] == "failed" for r in runs) else None
 
-    run1, run2, run3 = wait_for(three_done, timeout=20)
+    run1, run2, run3 = wait_until(three_done, timeout=20)
     assert [r["retry_attempt"] for r in (run1, run2, run3)] == [1, 2, 2]
     assert run1["origin_run_id"] is None
     assert run2["origin_run_id"] == run1["run_id"] and run3["origin_run_id"] == run2["run_id"]
@@ -136,23 +141,24 @@ def test_retries_until_exhausted(platform: DevPlatform, api: httpx.Client) -> No
     for earlier, later in ((run1, run2), (run2, run3)):
         assert (later["start_time"] - earlier["stop_time"]).total_seconds() >= 0.2
         assert later["event_id"] != earlier["event_id"], "each retry has its own event row"
-    time.sleep(1.0)  # 5x the delay: no fourth attempt
-    assert len(stream_runs(platform, event["stream_id"])) == 3
+    # No fourth attempt can come: only a `pending_retry` run is ever retried, and the executor is
+    # done with every event of the stream (nothing queued can add a run).
+    platform.wait_events_completed(*stream_events(platform, event["stream_id"]))
+    assert [r["status"] for r in stream_runs(platform, event["stream_id"])] == ["failed"] * 3
     # The retry events copy the original's type and data.
-    with psycopg.connect(platform.state["database_url"]) as conn:
-        rows = conn.execute("SELECT event_type, event_data, retry_attempt FROM hot.event WHERE stream_id = %s "
-                            "ORDER BY created_at", (event["stream_id"],)).fetchall()
+    rows = platform.db_rows("SELECT event_type, event_data, retry_attempt FROM hot.event WHERE stream_id = %s "
+                            "ORDER BY created_at", event["stream_id"])
     assert rows == [("retry:always", {"n": 1}, 0), ("retry:always", {"n": 1}, 1), ("retry:always", {"n": 1}, 2)]
 
 
-def test_flaky_handler_succeeds_on_the_third_attempt(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "flaky:go", {})["data"]
+def test_flaky_handler_succeeds_on_the_third_attempt(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("flaky:go", {})
 
     def finished() -> list[dict[str, Any]] | None:
         runs = stream_runs(platform, event["stream_id"])
         return runs if len(runs) == 3 and runs[-1]["status"] == "succeeded" else None
 
-    run1, run2, run3 = wait_for(finished, timeout=20)
+    run1, run2, run3 = wait_until(finished, timeout=20)
     assert (run1["status"], run1["retry_attempt"], run1["origin_run_id"]) == ("failed", 1, None)
     assert (run2["status"], run2["retry_attempt"], run2["origin_run_id"]) == ("failed", 2, run1["run_id"])
     assert (run3["status"], run3["retry_attempt"], run3["origin_run_id"]) == ("succeeded", 2, run2["run_id"])
@@ -161,33 +167,34 @@ def test_flaky_handler_succeeds_on_the_third_attempt(platform: DevPlatform, api:
         assert (later["start_time"] - earlier["stop_time"]).total_seconds() >= 0.2
 
 
-def test_timeout_fails_the_run_and_retries_it(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "slow:timeout", {})["data"]
+def test_timeout_fails_the_run_and_retries_it(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("slow:timeout", {})
 
     def both_failed() -> list[dict[str, Any]] | None:
         runs = stream_runs(platform, event["stream_id"])
         return runs if len(runs) == 2 and all(r["status"] == "failed" for r in runs) else None
 
-    runs = wait_for(both_failed, timeout=30, interval=0.2)
+    runs = wait_until(both_failed, timeout=30, interval=0.2)
     for run in runs:
         assert run["result"]["$val"]["msg"] == "Run timed out after 2 seconds"
         assert 2 <= (run["stop_time"] - run["start_time"]).total_seconds() < 7
     assert runs[1]["origin_run_id"] == runs[0]["run_id"]
 
 
-def test_long_runs_heartbeat_instead_of_being_redelivered(platform: DevPlatform, api: httpx.Client) -> None:
+def test_long_runs_heartbeat_instead_of_being_redelivered(platform: DevPlatform, api: ApiClient) -> None:
     # ack_wait is 3 s here: without in-progress heartbeats a 5 s run would be redelivered.
-    event = publish(api, "slow:nap", {"ms": 5000})["data"]
-    (run,) = settled_runs(api, event["event_id"], 1, timeout=30)
-    time.sleep(1)
-    runs = api.get(f"/v1/events/{event['event_id']}/runs").json()["data"]
-    assert [r["run_id"] for r in runs] == [run["run_id"]]
+    event = api.publish("slow:nap", {"ms": 5000})
+    (run,) = api.settled_runs(event["event_id"], 1, timeout=30)
+    # A redelivery while the run went on would have failed its row as crashed first, so the
+    # compare-and-set success write proves there was none; after the ack nothing is redelivered.
     assert run["status"] == "succeeded" and run["result"] == "rested"
+    platform.wait_events_completed(event["event_id"])
+    assert [r["run_id"] for r in api.runs_of(event["event_id"])] == [run["run_id"]]
 
 
-def test_pending_retry_is_visible_and_cancellable(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "retry:later", {})["data"]
-    (run,) = wait_for(lambda: [r for r in api.get(f"/v1/events/{event['event_id']}/runs").json()["data"]
+def test_pending_retry_is_visible_and_cancellable(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("retry:later", {})
+    (run,) = wait_until(lambda: [r for r in api.get(f"/v1/events/{event['event_id']}/runs").json()["data"]
                                if r["status"] == "pending_retry"], timeout=10)
     assert run["retry_attempt"] == 1
     assert _ts(run["next_retry_at"]) > _ts(run["stop_time"])
@@ -206,48 +213,49 @@ def test_pending_retry_is_visible_and_cancellable(platform: DevPlatform, api: ht
     assert api.post(f"/v1/runs/{'0' * 8}-0000-0000-0000-{'0' * 12}/cancel").status_code == 404
 
 
-def test_a_retry_reruns_only_the_failed_handler(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "retry:sibling", {})["data"]
+def test_a_retry_reruns_only_the_failed_handler(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("retry:sibling", {})
 
     def settled() -> list[dict[str, Any]] | None:
         runs = stream_runs(platform, event["stream_id"])
         failing = [r for r in runs if r["fn_name"].endswith("/failing-sibling")]
         return runs if len(failing) == 2 and all(r["status"] == "failed" for r in failing) else None
 
-    runs = wait_for(settled, timeout=15)
-    time.sleep(0.5)
+    wait_until(settled, timeout=15)
+    # Once the executor is done with the original and its retry copy, every run they cause exists.
+    platform.wait_events_completed(*stream_events(platform, event["stream_id"]))
     runs = stream_runs(platform, event["stream_id"])
     ok = [r for r in runs if r["fn_name"].endswith("/ok-sibling")]
     assert len(ok) == 1 and ok[0]["status"] == "succeeded", "the sibling that succeeded must not run again"
     assert len(runs) == 3
 
 
-def test_cancel_in_hot_code_records_cancelled_and_never_retries(api: httpx.Client) -> None:
-    event = publish(api, "cancel:self", {})["data"]
-    (run,) = settled_runs(api, event["event_id"], 1)
+def test_cancel_in_hot_code_records_cancelled_and_never_retries(api: ApiClient) -> None:
+    event = api.publish("cancel:self", {})
+    (run,) = api.settled_runs(event["event_id"], 1)
     assert run["status"] == "cancelled"
     assert run["result"] == {"$type": "::hot::run/Cancellation", "$val": {"msg": "not today",
                                                                            "data": {"why": "testing"}}}
 
 
-def test_cancelling_a_running_run_via_the_api(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "slow:nap", {"ms": 60_000})["data"]
-    (run,) = wait_for(lambda: api.get(f"/v1/events/{event['event_id']}/runs").json()["data"], timeout=10)
+def test_cancelling_a_running_run_via_the_api(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("slow:nap", {"ms": 60_000})
+    (run,) = wait_until(lambda: api.get(f"/v1/events/{event['event_id']}/runs").json()["data"], timeout=10)
     assert run["status"] == "running"
     started = time.monotonic()
     resp = api.post(f"/v1/runs/{run['run_id']}/cancel")
     assert resp.status_code == 200 and resp.json()["data"]["status"] == "cancelled"
     assert time.monotonic() - started < 5
     # The executor stops waiting for it and moves on: other events are served.
-    quick = publish(api, "quick:one", {"after": "cancel"})["data"]
-    (done,) = settled_runs(api, quick["event_id"], 1)
+    quick = api.publish("quick:one", {"after": "cancel"})
+    (done,) = api.settled_runs(quick["event_id"], 1)
     assert done["status"] == "succeeded"
     assert api.get(f"/v1/runs/{run['run_id']}").json()["data"]["status"] == "cancelled"
 
 
-def test_executor_killed_mid_run_recovers(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "slow:nap", {"ms": 2000})["data"]
-    (first,) = wait_for(lambda: api.get(f"/v1/events/{event['event_id']}/runs").json()["data"], timeout=10,
+def test_executor_killed_mid_run_recovers(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("slow:nap", {"ms": 2000})
+    (first,) = wait_until(lambda: api.get(f"/v1/events/{event['event_id']}/runs").json()["data"], timeout=10,
                         interval=0.01)
     assert first["status"] == "running"
     os.kill(platform.reload_state()["pids"]["executor"], signal.SIGKILL)
@@ -256,7 +264,7 @@ def test_executor_killed_mid_run_recovers(platform: DevPlatform, api: httpx.Clie
         runs: list[dict[str, Any]] = api.get(f"/v1/events/{event['event_id']}/runs").json()["data"]
         return runs if any(r["status"] == "succeeded" for r in runs) else None
 
-    runs = wait_for(recovered, timeout=90, interval=0.2)
+    runs = wait_until(recovered, timeout=90, interval=0.2)
     by_id = {r["run_id"]: r for r in runs}
     crashed = by_id[first["run_id"]]
     assert crashed["status"] == "failed"
@@ -265,50 +273,44 @@ def test_executor_killed_mid_run_recovers(platform: DevPlatform, api: httpx.Clie
     assert not [r for r in runs if r["status"] == "running"]
 
 
-def _wait_dead_lettered(api: httpx.Client, event_id: str) -> dict[str, Any]:
+def _wait_dead_lettered(api: ApiClient, event_id: str) -> dict[str, Any]:
     """The event's open dead letter, once ingest has recorded it."""
 
     def dead() -> list[dict[str, Any]] | None:
         letters = api.get("/v1/dead-letters").json()["data"]
         return [d for d in letters if d["event"]["event_id"] == event_id] or None
 
-    (letter,) = wait_for(dead, timeout=30, interval=0.2)
+    (letter,) = wait_until(dead, timeout=30, interval=0.2)
     return letter
 
 
-def test_exhausted_deliveries_are_dead_lettered_and_replayable(platform: DevPlatform, api: httpx.Client) -> None:
+def test_exhausted_deliveries_are_dead_lettered_and_replayable(platform: DevPlatform, api: ApiClient) -> None:
     # A build that cannot load makes processing fail before any run exists: setup failures are
     # redelivered, then dead-lettered. Executors preload builds announced by a deploy, so the
     # broken build is written straight into the database, as a corrupted row would be.
-    import uuid as uuid_module
-
     source = '::poison ns\n\npoisoned\nmeta {on-event: "dlq:poison"}\nfn (event) {\n  event.data\n}\n'
-    dsn = platform.state["database_url"]
-    project_id, build_id, handler_id = (str(uuid_module.uuid4()) for _ in range(3))
-    with psycopg.connect(dsn) as conn:
-        conn.execute("INSERT INTO hot.project (project_id, env_id, name) VALUES (%s, %s, 'poison')",
-                     (project_id, platform.state["env_id"]))
-        conn.execute("INSERT INTO hot.build (build_id, project_id, env_id, files, source_hash, deployed) "
-                     "VALUES (%s, %s, %s, %s, 'broken', true)",
-                     (build_id, project_id, platform.state["env_id"],
-                      psycopg.types.json.Jsonb({"poison.hot": "::poison ns\nf fn ( {"})))
-        conn.execute("INSERT INTO hot.event_handler (event_handler_id, build_id, event_type, ns, var) "
-                     "VALUES (%s, %s, 'dlq:poison', '::poison', 'poisoned')", (handler_id, build_id))
+    project_id, build_id, handler_id = (str(uuid.uuid4()) for _ in range(3))
+    platform.db_execute("INSERT INTO hot.project (project_id, env_id, name) VALUES (%s, %s, 'poison')",
+                        project_id, platform.state["env_id"])
+    platform.db_execute("INSERT INTO hot.build (build_id, project_id, env_id, files, source_hash, deployed) "
+                        "VALUES (%s, %s, %s, %s, 'broken', true)", build_id, project_id, platform.state["env_id"],
+                        Jsonb({"poison.hot": "::poison ns\nf fn ( {"}))
+    platform.db_execute("INSERT INTO hot.event_handler (event_handler_id, build_id, event_type, ns, var) "
+                        "VALUES (%s, %s, 'dlq:poison', '::poison', 'poisoned')", handler_id, build_id)
     try:
-        event = publish(api, "dlq:poison", {"x": 1})["data"]
+        event = api.publish("dlq:poison", {"x": 1})
 
         letter = _wait_dead_lettered(api, event["event_id"])
         assert letter["deliveries"] == 3
         assert letter["replayed_at"] is None
         assert api.get(f"/v1/events/{event['event_id']}/runs").json()["data"] == []
     finally:
-        with psycopg.connect(dsn) as conn:
-            conn.execute("UPDATE hot.build SET files = %s WHERE build_id = %s",
-                         (psycopg.types.json.Jsonb({"poison.hot": source}), build_id))
+        platform.db_execute("UPDATE hot.build SET files = %s WHERE build_id = %s", Jsonb({"poison.hot": source}),
+                            build_id)
     resp = api.post(f"/v1/dead-letters/{letter['dead_letter_id']}/replay")
     assert resp.status_code == 200, resp.text
     assert resp.json()["data"]["replay_count"] == 1
-    (run,) = settled_runs(api, event["event_id"], 1, timeout=30)
+    (run,) = api.settled_runs(event["event_id"], 1, timeout=30)
     assert run["status"] == "succeeded" and run["result"] == {"x": 1}
     open_letters = api.get("/v1/dead-letters").json()["data"]
     assert letter["dead_letter_id"] not in {d["dead_letter_id"] for d in open_letters}
@@ -317,20 +319,18 @@ def test_exhausted_deliveries_are_dead_lettered_and_replayable(platform: DevPlat
 
 
 def _run_statuses(platform: DevPlatform, event_id: str, fn_name: str) -> list[str]:
-    with psycopg.connect(platform.state["database_url"]) as conn:
-        rows = conn.execute("SELECT s.status FROM hot.run r JOIN hot.run_status s ON s.status_id = r.status_id "
-                            "WHERE r.event_id = %s AND r.fn_name = %s ORDER BY r.start_time",
-                            (event_id, fn_name)).fetchall()
+    rows = platform.db_rows("SELECT s.status FROM hot.run r JOIN hot.run_status s ON s.status_id = r.status_id "
+                            "WHERE r.event_id = %s AND r.fn_name = %s ORDER BY r.start_time", event_id, fn_name)
     return [row[0] for row in rows]
 
 
 def test_a_replayed_dead_letter_does_not_rerun_handlers_that_finished(platform: DevPlatform,
-                                                                      api: httpx.Client) -> None:
+                                                                      api: ApiClient) -> None:
     # Two handlers, run in order: `a-replay-fine` succeeds; `b-replay-unwritable` returns a NUL
     # that the run's result write refuses, so processing fails after `a` finished, every
     # delivery, until the event is dead-lettered. Its replay must be a redelivery: `a` is skipped.
     fine, unwritable = "::durable::jobs/a-replay-fine", "::durable::jobs/b-replay-unwritable"
-    event = publish(api, "dlq:replay", {"x": 1})["data"]
+    event = api.publish("dlq:replay", {"x": 1})
     letter = _wait_dead_lettered(api, event["event_id"])
     assert _run_statuses(platform, event["event_id"], fine) == ["succeeded"]
     before = _run_statuses(platform, event["event_id"], unwritable)
@@ -343,19 +343,19 @@ def test_a_replayed_dead_letter_does_not_rerun_handlers_that_finished(platform: 
         return runs if len(runs) > len(before) else None
 
     # The replayed delivery runs `b` again; `a` (ordered first) would have run before it.
-    after = wait_for(reran, timeout=30, interval=0.2)
+    after = wait_until(reran, timeout=30, interval=0.2)
     assert _run_statuses(platform, event["event_id"], fine) == ["succeeded"]
     assert after[:len(before)] == ["failed"] * len(before)  # the replay reconciled the last crashed attempt
 
 
-def test_ingest_killed_between_commit_and_publish_loses_nothing(platform: DevPlatform, api: httpx.Client) -> None:
-    before = db_count(platform, "SELECT count(*) FROM hot.event WHERE event_type = 'fault:crash-ingest'")
+def test_ingest_killed_between_commit_and_publish_loses_nothing(platform: DevPlatform, api: ApiClient) -> None:
+    before = platform.db_count("SELECT count(*) FROM hot.event WHERE event_type = 'fault:crash-ingest'")
     old_pid = platform.reload_state()["pids"]["ingest"]
     resp = api.post("/v1/events", json={"event_type": "fault:crash-ingest", "event_data": {"k": 1}})
     assert resp.status_code >= 500, "ingest died before answering"
-    assert db_count(platform, "SELECT count(*) FROM hot.event WHERE event_type = 'fault:crash-ingest'") == before + 1
-    wait_for(lambda: platform.reload_state()["pids"]["ingest"] != old_pid, timeout=20)
+    assert platform.db_count("SELECT count(*) FROM hot.event WHERE event_type = 'fault:crash-ingest'") == before + 1
+    wait_until(lambda: platform.reload_state()["pids"]["ingest"] != old_pid, timeout=20)
     # The sweeper publishes the committed-but-unpublished event; the executor marks it completed.
-    wait_for(lambda: db_count(platform, "SELECT count(*) FROM hot.event WHERE event_type = 'fault:crash-ingest' "
+    wait_until(lambda: platform.db_count("SELECT count(*) FROM hot.event WHERE event_type = 'fault:crash-ingest' "
                                         "AND published_at IS NOT NULL AND completed_at IS NOT NULL") == before + 1,
              timeout=30, interval=0.2)

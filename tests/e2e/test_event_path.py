@@ -4,65 +4,23 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
-from tests.e2e.platform import DevPlatform, running, wait_for
-
-FAILING = """
-::tests::failing ns
-
-explode
-meta {on-event: "test:explode"}
-fn (event) {
-  fail("boom: nothing works", {code: 42})
-}
-
-native-error
-meta {on-event: "test:native"}
-fn (event) {
-  add("a", 1)
-}
-"""
+from tests.support.api import ApiClient
+from tests.support.platform import DevPlatform, running
+from tests.support.sources import FAILING
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
     with running({"failing.hot": FAILING}) as dev:
         yield dev
-
-
-def publish(api: httpx.Client, event_type: str, data: Any, **extra: Any) -> dict[str, Any]:
-    resp = api.post("/v1/events", json={"event_type": event_type, "event_data": data, **extra})
-    assert resp.status_code == 201, resp.text
-    body: dict[str, Any] = resp.json()
-    return body
-
-
-def settled_runs(api: httpx.Client, event_id: str, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
-    """The event's runs once `count` of them exist and none is still running."""
-
-    def ready() -> list[dict[str, Any]] | None:
-        runs: list[dict[str, Any]] = api.get(f"/v1/events/{event_id}/runs").json()["data"]
-        if len(runs) >= count and all(r["status"] != "running" for r in runs):
-            return runs
-        return None
-
-    runs: list[dict[str, Any]] = wait_for(ready, timeout)
-    return runs
-
-
-def db_count(platform: DevPlatform, sql: str, *args: Any) -> int:
-    with psycopg.connect(platform.state["database_url"]) as conn:
-        row = conn.execute(sql, args).fetchone()
-        assert row is not None
-        return int(row[0])
 
 
 def test_status_is_public(platform: DevPlatform) -> None:
@@ -82,8 +40,10 @@ def test_v1_requires_a_valid_api_key(platform: DevPlatform, header: str | None) 
     assert resp.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_order_created_runs_every_matching_handler(api: httpx.Client) -> None:
-    body = publish(api, "order:created", {"order_id": "o-1"})
+def test_order_created_runs_every_matching_handler(api: ApiClient) -> None:
+    resp = api.post("/v1/events", json={"event_type": "order:created", "event_data": {"order_id": "o-1"}})
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
     event = body["data"]
     assert event["event_type"] == "order:created"
     assert event["event_data"] == {"order_id": "o-1"}
@@ -92,7 +52,7 @@ def test_order_created_runs_every_matching_handler(api: httpx.Client) -> None:
     assert {"event_time", "created_at", "env_id"} <= event.keys()
     assert {"request_id", "timestamp"} <= body["meta"].keys()
 
-    runs = settled_runs(api, event["event_id"], 2)
+    runs = api.settled_runs(event["event_id"], 2)
     page = api.get(f"/v1/events/{event['event_id']}/runs").json()
     assert page["pagination"]["total"] == 2
     assert len(runs) == 2
@@ -113,79 +73,74 @@ def test_order_created_runs_every_matching_handler(api: httpx.Client) -> None:
     assert one == runs[0]
 
 
-def test_unhandled_event_is_stored_with_no_runs(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "nobody:listens", {})["data"]
-    # A handled event published afterwards settles first-in-line work; then check the unhandled one.
-    later = publish(api, "order:created", {"order_id": "o-2"})["data"]
-    settled_runs(api, later["event_id"], 2)
-    wait_for(lambda: db_count(platform, "SELECT count(*) FROM hot.event WHERE event_id = %s "
-                                        "AND completed_at IS NOT NULL", event["event_id"]) == 1)
+def test_unhandled_event_is_stored_with_no_runs(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("nobody:listens", {})
+    platform.wait_events_completed(event["event_id"])  # the executor is done with it: no run will come
     assert api.get(f"/v1/events/{event['event_id']}").json()["data"]["event_type"] == "nobody:listens"
     runs = api.get(f"/v1/events/{event['event_id']}/runs").json()
     assert runs["data"] == [] and runs["pagination"]["total"] == 0
-    assert db_count(platform, "SELECT count(*) FROM hot.event WHERE event_id = %s AND NOT handled",
-                    event["event_id"]) == 1
+    assert platform.db_count("SELECT count(*) FROM hot.event WHERE event_id = %s AND NOT handled",
+                             event["event_id"]) == 1
 
 
-def test_failing_handler_records_failure_and_executor_keeps_serving(api: httpx.Client) -> None:
-    event = publish(api, "test:explode", {"n": 1})["data"]
-    (run,) = settled_runs(api, event["event_id"], 1)
+def test_failing_handler_records_failure_and_executor_keeps_serving(api: ApiClient) -> None:
+    event = api.publish("test:explode", {"n": 1})
+    (run,) = api.settled_runs(event["event_id"], 1)
     assert run["status"] == "failed"
     assert run["result"] == {"$type": "::hot::run/Failure", "$val": {"msg": "boom: nothing works",
                                                                       "err": {"code": 42}}}
-    native = publish(api, "test:native", {})["data"]
-    (run,) = settled_runs(api, native["event_id"], 1)
+    native = api.publish("test:native", {})
+    (run,) = api.settled_runs(native["event_id"], 1)
     assert run["status"] == "failed"
     assert run["result"]["$type"] == "::hot::run/Failure"
     assert run["result"]["$val"]["msg"]  # a readable message, not empty
     assert "Traceback" not in run["result"]["$val"]["msg"]
-    after = publish(api, "order:created", {"order_id": "o-3"})["data"]
-    assert all(r["status"] == "succeeded" for r in settled_runs(api, after["event_id"], 2))
+    after = api.publish("order:created", {"order_id": "o-3"})
+    assert all(r["status"] == "succeeded" for r in api.settled_runs(after["event_id"], 2))
 
 
-def test_hot_call_runs_the_function(api: httpx.Client) -> None:
-    event = publish(api, "hot:call", {"fn": "::shop::math/sum", "args": [2, 3]})["data"]
-    (run,) = settled_runs(api, event["event_id"], 1)
+def test_hot_call_runs_the_function(api: ApiClient) -> None:
+    event = api.publish("hot:call", {"fn": "::shop::math/sum", "args": [2, 3]})
+    (run,) = api.settled_runs(event["event_id"], 1)
     assert run["run_type"] == "call"
     assert run["status"] == "succeeded"
     assert run["result"] == 5
 
 
-def test_hot_call_of_unknown_function_fails_instead_of_hanging(api: httpx.Client) -> None:
-    event = publish(api, "hot:call", {"fn": "::shop::math/nope", "args": []})["data"]
-    (run,) = settled_runs(api, event["event_id"], 1)
+def test_hot_call_of_unknown_function_fails_instead_of_hanging(api: ApiClient) -> None:
+    event = api.publish("hot:call", {"fn": "::shop::math/nope", "args": []})
+    (run,) = api.settled_runs(event["event_id"], 1)
     assert run["status"] == "failed"
     assert "not found" in run["result"]["$val"]["msg"]
 
 
-def test_send_from_a_run_emits_a_child_event_on_the_same_stream(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "user:signup", {"id": "u1", "email": "ada@example.com", "name": "Ada"})["data"]
-    (signup_run,) = settled_runs(api, event["event_id"], 1)
+def test_send_from_a_run_emits_a_child_event_on_the_same_stream(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("user:signup", {"id": "u1", "email": "ada@example.com", "name": "Ada"})
+    (signup_run,) = api.settled_runs(event["event_id"], 1)
     assert signup_run["status"] == "succeeded", signup_run
     assert signup_run["result"] == {"id": "u1", "email": "ada@example.com", "name": "Ada"}
-    with psycopg.connect(platform.state["database_url"]) as conn:
-        row = conn.execute("SELECT event_id::text, stream_id::text, event_data FROM hot.event "
-                           "WHERE source_run_id = %s", (signup_run["run_id"],)).fetchone()
-    assert row is not None, "the child event was not persisted"
-    child_id, child_stream, child_data = row
+    rows = platform.db_rows("SELECT event_id::text, stream_id::text, event_data FROM hot.event "
+                            "WHERE source_run_id = %s", signup_run["run_id"])
+    assert rows, "the child event was not persisted"
+    ((child_id, child_stream, child_data),) = rows
     assert child_stream == event["stream_id"]
     assert child_data == {"id": "u1", "email": "ada@example.com", "name": "Ada"}
-    (welcome,) = settled_runs(api, child_id, 1)
+    (welcome,) = api.settled_runs(child_id, 1)
     assert welcome["status"] == "succeeded"
     assert welcome["result"] == "welcome email queued for ada@example.com"
     assert welcome["stream_id"] == event["stream_id"]
 
 
-def test_explicit_stream_id_is_kept_and_shared(api: httpx.Client) -> None:
+def test_explicit_stream_id_is_kept_and_shared(api: ApiClient) -> None:
     stream_id = str(uuid.uuid4())
-    first = publish(api, "nobody:listens", {"i": 1}, stream_id=stream_id)["data"]
-    second = publish(api, "nobody:listens", {"i": 2}, stream_id=stream_id)["data"]
+    first = api.publish("nobody:listens", {"i": 1}, stream_id=stream_id)
+    second = api.publish("nobody:listens", {"i": 2}, stream_id=stream_id)
     assert first["stream_id"] == second["stream_id"] == stream_id
 
 
-def test_run_listing_filters_and_pagination(api: httpx.Client) -> None:
-    event = publish(api, "order:created", {"order_id": "o-4"})["data"]
-    settled_runs(api, event["event_id"], 2)
+def test_run_listing_filters_and_pagination(api: ApiClient) -> None:
+    event = api.publish("order:created", {"order_id": "o-4"})
+    api.settled_runs(event["event_id"], 2)
     page = api.get("/v1/runs", params={"limit": 1000}).json()
     assert page["pagination"]["limit"] == 500
     total = page["pagination"]["total"]
@@ -217,20 +172,20 @@ def test_run_listing_filters_and_pagination(api: httpx.Client) -> None:
     ],
 )
 def test_bad_publish_requests_are_rejected_and_store_nothing(
-    platform: DevPlatform, api: httpx.Client, body: bytes, status: int, code: str
+    platform: DevPlatform, api: ApiClient, body: bytes, status: int, code: str
 ) -> None:
-    before = db_count(platform, "SELECT count(*) FROM hot.event")
+    before = platform.db_count("SELECT count(*) FROM hot.event")
     resp = api.post("/v1/events", content=body, headers={"Content-Type": "application/json"})
     assert resp.status_code == status, resp.text
     error = resp.json()["error"]
     assert error["code"] == code
     assert error["message"] and uuid.UUID(error["request_id"])
-    assert db_count(platform, "SELECT count(*) FROM hot.event") == before
+    assert platform.db_count("SELECT count(*) FROM hot.event") == before
 
 
 @pytest.mark.parametrize("path", ["/v1/events/not-a-uuid", "/v1/events/123/runs", "/v1/runs/zzz",
                                   f"/v1/runs/{uuid.uuid4()}", f"/v1/events/{uuid.uuid4()}"])
-def test_unknown_or_malformed_ids_are_404(api: httpx.Client, path: str) -> None:
+def test_unknown_or_malformed_ids_are_404(api: ApiClient, path: str) -> None:
     resp = api.get(path)
     assert resp.status_code == 404
     assert resp.json()["error"]["code"] == "not_found"
@@ -238,35 +193,34 @@ def test_unknown_or_malformed_ids_are_404(api: httpx.Client, path: str) -> None:
 
 @pytest.mark.parametrize("query", [{"limit": "ten"}, {"offset": "-1"}, {"status": "done"}, {"type": "task"},
                                    {"time_range": "yesterday"}])
-def test_bad_list_parameters_are_400(api: httpx.Client, query: dict[str, str]) -> None:
+def test_bad_list_parameters_are_400(api: ApiClient, query: dict[str, str]) -> None:
     resp = api.get("/v1/runs", params=query)
     assert resp.status_code == 400
     assert resp.json()["error"]["code"] == "bad_request"
 
 
-def test_editing_a_file_redeploys(platform: DevPlatform, api: httpx.Client) -> None:
+def test_editing_a_file_redeploys(platform: DevPlatform, api: ApiClient) -> None:
     (platform.project / "late.hot").write_text(
         '::tests::late ns\n\non-late\nmeta {on-event: "late:arrival"}\nfn (event) {\n  "deployed on change"\n}\n')
 
     def handled() -> list[dict[str, Any]] | None:
-        event = publish(api, "late:arrival", {})["data"]
-        time.sleep(0.5)
-        runs: list[dict[str, Any]] = api.get(f"/v1/events/{event['event_id']}/runs").json()["data"]
-        return runs or None
+        # Until the redeploy lands an event finds no handler; once the executor has completed it,
+        # every run it caused exists, so an empty list means "not yet deployed".
+        event = api.publish("late:arrival", {})
+        platform.wait_events_completed(event["event_id"])
+        return api.runs_of(event["event_id"]) or None
 
-    runs = wait_for(handled, timeout=20, interval=0.2)
-    run = wait_for(lambda: api.get(f"/v1/runs/{runs[0]['run_id']}").json()["data"]["status"] != "running"
-                   and api.get(f"/v1/runs/{runs[0]['run_id']}").json()["data"])
-    assert run["result"] == "deployed on change"
+    (run,) = wait_until(handled, timeout=20, interval=0.2, what="the edited file deployed")
+    assert run["status"] == "succeeded" and run["result"] == "deployed on change"
 
 
-def test_supervisor_restarts_a_killed_service(platform: DevPlatform, api: httpx.Client) -> None:
+def test_supervisor_restarts_a_killed_service(platform: DevPlatform, api: ApiClient) -> None:
     old_pid = platform.reload_state()["pids"]["executor"]
     os.kill(old_pid, signal.SIGKILL)
-    new_pid = wait_for(lambda: (p := platform.reload_state()["pids"]["executor"]) != old_pid and p, timeout=20)
+    new_pid = wait_until(lambda: (p := platform.reload_state()["pids"]["executor"]) != old_pid and p, timeout=20)
     assert new_pid != old_pid
-    event = publish(api, "order:created", {"order_id": "after-restart"})["data"]
-    runs = settled_runs(api, event["event_id"], 2, timeout=30)
+    event = api.publish("order:created", {"order_id": "after-restart"})
+    runs = api.settled_runs(event["event_id"], 2, timeout=30)
     assert all(r["status"] == "succeeded" for r in runs)
 
 
@@ -282,7 +236,7 @@ def test_official_sdk_publishes_and_reads(platform: DevPlatform) -> None:
             runs: list[dict[str, Any]] = client.events.get_runs(event["event_id"])["data"]
             return runs if len(runs) == 2 and all(r["status"] == "succeeded" for r in runs) else None
 
-        runs = wait_for(two_done, timeout=15)
+        runs = wait_until(two_done, timeout=15)
         assert client.runs.get(runs[0]["run_id"])["run_id"] == runs[0]["run_id"]
         assert client.runs.list(limit=1)["pagination"]["limit"] == 1
         try:
@@ -331,7 +285,7 @@ async def test_stream_data_and_lifecycle_reach_the_live_subject(platform: DevPla
 
 
 def test_deploying_broken_code_is_rejected_with_position_and_keeps_the_old_build(
-    platform: DevPlatform, api: httpx.Client
+    platform: DevPlatform, api: ApiClient
 ) -> None:
     import grpc
 
@@ -353,5 +307,5 @@ def test_deploying_broken_code_is_rejected_with_position_and_keeps_the_old_build
             assert "broken.hot:" in mapped.message and "^" in mapped.message
         else:
             raise AssertionError("a broken build must be rejected")
-    event = publish(api, "order:created", {"order_id": "still-deployed"})["data"]
-    assert all(r["status"] == "succeeded" for r in settled_runs(api, event["event_id"], 2))
+    event = api.publish("order:created", {"order_id": "still-deployed"})
+    assert all(r["status"] == "succeeded" for r in api.settled_runs(event["event_id"], 2))

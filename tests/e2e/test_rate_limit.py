@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.platform import DevPlatform, running
+from tests.support.platform import DevPlatform, running
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-import psycopg
 import pytest
 
-from tests.e2e.platform import DevPlatform, running, wait_for
-from tests.e2e.test_event_path import publish, settled_runs
+from tests.support.api import ApiClient
+from tests.support.platform import DevPlatform, running
+from tests.support.waiting import wait_until
 
 APP = """
 ::app::math ns
@@ -50,30 +49,45 @@ def platform() -> Iterator[DevPlatform]:
         yield dev
 
 
-def _builtin_run(api: httpx.Client, platform: DevPlatform, trigger_event_id: str, event_type: str) -> dict[str, Any]:
+def _builtin_run(api: ApiClient, platform: DevPlatform, trigger_event_id: str, event_type: str) -> dict[str, Any]:
     """The run of the built-in handler for the event a handler sent while handling `trigger_event_id`."""
-    (trigger_run,) = settled_runs(api, trigger_event_id, 1)
+    (trigger_run,) = api.settled_runs(trigger_event_id, 1)
     assert trigger_run["status"] == "succeeded", trigger_run
 
     def child() -> str | None:
-        with psycopg.connect(platform.state["database_url"]) as conn:
-            row = conn.execute("SELECT event_id::text FROM hot.event WHERE source_run_id = %s AND event_type = %s",
-                               (trigger_run["run_id"], event_type)).fetchone()
-        return row[0] if row else None
+        rows = platform.db_rows("SELECT event_id::text FROM hot.event WHERE source_run_id = %s AND event_type = %s",
+                                trigger_run["run_id"], event_type)
+        return rows[0][0] if rows else None
 
-    child_id = wait_for(child, timeout=10)
-    (run,) = settled_runs(api, child_id, 1)
+    child_id = wait_until(child, timeout=10)
+    (run,) = api.settled_runs(child_id, 1)
     return run
 
 
-def test_static_cron_fires_schedule_runs_in_new_streams(api: httpx.Client) -> None:
+def run_at(platform: DevPlatform, schedule_id: str) -> datetime:
+    """When a one-time schedule is (or was) due."""
+    ((when,),) = platform.db_rows("SELECT run_at FROM hot.schedule WHERE schedule_id = %s", schedule_id)
+    assert isinstance(when, datetime)
+    return when
+
+
+def wait_for_the_firing_loop_past(platform: DevPlatform, instant: datetime) -> None:
+    """Sentinel for "did not fire": the leader fires in time order, so once the static `tick`
+    (every 2 s) has fired for a time 2 s past `instant`, anything due at `instant` was fired too."""
+    wait_until(lambda: platform.db_count("SELECT count(*) FROM hot.schedule_log l JOIN hot.schedule s "
+                                         "USING (schedule_id) WHERE s.var = 'tick' AND l.scheduled_time >= %s",
+                                         instant + timedelta(seconds=2)) > 0,
+               timeout=15, interval=0.2, what=f"a tick fire after {instant}")
+
+
+def test_static_cron_fires_schedule_runs_in_new_streams(api: ApiClient) -> None:
     def two_runs() -> list[dict[str, Any]] | None:
         runs = [r for r in api.get("/v1/runs", params={"type": "schedule", "limit": 500}).json()["data"]
                 if isinstance(r.get("result"), dict) and r["result"].get("type") == "hot:schedule"
                 and r["status"] == "succeeded"]
         return runs if len(runs) >= 2 else None
 
-    runs = wait_for(two_runs, timeout=15, interval=0.2)
+    runs = wait_until(two_runs, timeout=15, interval=0.2)
     assert len({r["stream_id"] for r in runs}) == len(runs), "every fire starts a new stream"
     for run in runs:
         assert run["run_type"] == "schedule"
@@ -81,53 +95,45 @@ def test_static_cron_fires_schedule_runs_in_new_streams(api: httpx.Client) -> No
         assert run["result"]["scheduled_at"].endswith("Z")
 
 
-def test_dynamic_one_time_schedule_fires_once_with_its_args(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "plan:it", {"when": "in 2 seconds"})["data"]
+def test_dynamic_one_time_schedule_fires_once_with_its_args(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("plan:it", {"when": "in 2 seconds"})
     run = _builtin_run(api, platform, event["event_id"], "hot:schedule:new")
     assert run["status"] == "succeeded", run
     assert run["run_type"] == "event"
     schedule_id = run["result"]
     assert uuid.UUID(schedule_id)
 
-    def fired() -> list[dict[str, Any]] | None:
-        with psycopg.connect(platform.state["database_url"]) as conn:
-            rows = conn.execute("SELECT event_id::text FROM hot.schedule_log WHERE schedule_id = %s",
-                                (schedule_id,)).fetchall()
+    def fired() -> list[str] | None:
+        rows = platform.db_rows("SELECT event_id::text FROM hot.schedule_log WHERE schedule_id = %s", schedule_id)
         return [r[0] for r in rows if r[0]] or None
 
-    (fire_event,) = wait_for(fired, timeout=15, interval=0.2)
-    (fire_run,) = settled_runs(api, fire_event, 1)
+    (fire_event,) = wait_until(fired, timeout=15, interval=0.2)
+    (fire_run,) = api.settled_runs(fire_event, 1)
     assert fire_run["run_type"] == "schedule"
     assert fire_run["status"] == "succeeded" and fire_run["result"] == 3
-    time.sleep(2.5)
-    with psycopg.connect(platform.state["database_url"]) as conn:
-        count = conn.execute("SELECT count(*) FROM hot.schedule_log WHERE schedule_id = %s",
-                             (schedule_id,)).fetchone()
-        active = conn.execute("SELECT active FROM hot.schedule WHERE schedule_id = %s", (schedule_id,)).fetchone()
-    assert count == (1,) and active == (False,)
+    wait_for_the_firing_loop_past(platform, run_at(platform, schedule_id))
+    assert platform.db_count("SELECT count(*) FROM hot.schedule_log WHERE schedule_id = %s", schedule_id) == 1
+    assert platform.db_rows("SELECT active FROM hot.schedule WHERE schedule_id = %s", schedule_id) == [(False,)]
 
 
-def test_cancelling_a_dynamic_schedule_before_it_fires(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "plan:it", {"when": "in 3 seconds"})["data"]
+def test_cancelling_a_dynamic_schedule_before_it_fires(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("plan:it", {"when": "in 3 seconds"})
     schedule_id = _builtin_run(api, platform, event["event_id"], "hot:schedule:new")["result"]
-    cancel = publish(api, "unplan:it", {"schedule-id": schedule_id})["data"]
+    cancel = api.publish("unplan:it", {"schedule-id": schedule_id})
     run = _builtin_run(api, platform, cancel["event_id"], "hot:schedule:cancel")
     assert run["status"] == "succeeded" and run["result"] is True
-    again = publish(api, "unplan:it", {"schedule-id": schedule_id})["data"]
+    again = api.publish("unplan:it", {"schedule-id": schedule_id})
     assert _builtin_run(api, platform, again["event_id"], "hot:schedule:cancel")["result"] is False
-    empty = publish(api, "unplan:it", {})["data"]
+    empty = api.publish("unplan:it", {})
     failed = _builtin_run(api, platform, empty["event_id"], "hot:schedule:cancel")
     assert failed["status"] == "failed"
     assert "either 'schedule-id' or 'fn'" in failed["result"]["$val"]["msg"]
-    time.sleep(4)
-    with psycopg.connect(platform.state["database_url"]) as conn:
-        fires = conn.execute("SELECT count(*) FROM hot.schedule_log WHERE schedule_id = %s",
-                             (schedule_id,)).fetchone()
-    assert fires == (0,)
+    wait_for_the_firing_loop_past(platform, run_at(platform, schedule_id))
+    assert platform.db_count("SELECT count(*) FROM hot.schedule_log WHERE schedule_id = %s", schedule_id) == 0
 
 
-def test_bad_schedule_expressions_fail_the_run(platform: DevPlatform, api: httpx.Client) -> None:
-    event = publish(api, "plan:it", {"when": "every 500 milliseconds"})["data"]
+def test_bad_schedule_expressions_fail_the_run(platform: DevPlatform, api: ApiClient) -> None:
+    event = api.publish("plan:it", {"when": "every 500 milliseconds"})
     run = _builtin_run(api, platform, event["event_id"], "hot:schedule:new")
     assert run["status"] == "failed"
     assert "Invalid schedule expression" in run["result"]["$val"]["msg"]

@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
-import httpx
-import psycopg
 import pytest
 
-from tests.e2e.platform import DevPlatform, running, wait_for
-from tests.e2e.test_event_path import publish, settled_runs
+from tests.support.api import ApiClient
+from tests.support.platform import DevPlatform, running
+from tests.support.waiting import wait_until, wait_until_async
 
 WORK = """
 ::load::work ns
@@ -45,37 +44,37 @@ def platform() -> Iterator[DevPlatform]:
         yield dev
 
 
-def _running_run(api: httpx.Client, ms: int) -> tuple[dict[str, Any], str]:
+def _running_run(api: ApiClient, ms: int) -> tuple[dict[str, Any], str]:
     """Publish an event whose run sleeps `ms`; return the run (once running) and the event id."""
-    event = publish(api, "slow:nap", {"ms": ms})["data"]
-    (run,) = wait_for(lambda: api.get(f"/v1/events/{event['event_id']}/runs").json()["data"], timeout=10,
+    event = api.publish("slow:nap", {"ms": ms})
+    (run,) = wait_until(lambda: api.get(f"/v1/events/{event['event_id']}/runs").json()["data"], timeout=10,
                       interval=0.01)
     return run, event["event_id"]
 
 
-def test_sigterm_lets_a_short_run_finish(platform: DevPlatform, api: httpx.Client) -> None:
+def test_sigterm_lets_a_short_run_finish(platform: DevPlatform, api: ApiClient) -> None:
     pids = platform.reload_state()["pids"]
     run, event_id = _running_run(api, 1000)
     for name in ("executor", "executor-2"):
         os.kill(pids[name], signal.SIGTERM)  # both drain: whichever runs it must finish it
-    (done,) = settled_runs(api, event_id, 1, timeout=30)
+    (done,) = api.settled_runs(event_id, 1, timeout=30)
     assert done["run_id"] == run["run_id"]
     assert done["status"] == "succeeded" and done["result"] == "rested"
-    wait_for(lambda: all(platform.reload_state()["pids"][n] != pids[n] for n in ("executor", "executor-2")),
+    wait_until(lambda: all(platform.reload_state()["pids"][n] != pids[n] for n in ("executor", "executor-2")),
              timeout=30)
 
 
-def test_sigterm_past_the_grace_period_fails_the_run(platform: DevPlatform, api: httpx.Client) -> None:
+def test_sigterm_past_the_grace_period_fails_the_run(platform: DevPlatform, api: ApiClient) -> None:
     pids = platform.reload_state()["pids"]
     _, event_id = _running_run(api, 120_000)
     started = time.monotonic()
     for name in ("executor", "executor-2"):
         os.kill(pids[name], signal.SIGTERM)
-    (done,) = settled_runs(api, event_id, 1, timeout=30)
+    (done,) = api.settled_runs(event_id, 1, timeout=30)
     assert time.monotonic() - started < 25
     assert done["status"] == "failed"
     assert done["result"]["$val"]["msg"] == "Run interrupted: the executor shut down before it finished"
-    wait_for(lambda: all(platform.reload_state()["pids"][n] != pids[n] for n in ("executor", "executor-2")),
+    wait_until(lambda: all(platform.reload_state()["pids"][n] != pids[n] for n in ("executor", "executor-2")),
              timeout=30)
 
 
@@ -99,31 +98,30 @@ async def _publish(url: str, key: str, count: int) -> list[str]:
 
 def test_load_through_two_executors_while_one_is_killed(platform: DevPlatform) -> None:
     state = platform.reload_state()
-    dsn = state["database_url"]
+    completed_sql = "SELECT count(*) FROM hot.event WHERE event_type = 'load:tick' AND completed_at IS NOT NULL"
 
     async def scenario() -> list[str]:
         publishing = asyncio.create_task(_publish(state["gateway_url"], state["api_key"], EVENTS))
-        await asyncio.sleep(1.5)
+
+        async def under_way() -> bool:
+            return await asyncio.to_thread(platform.db_count, completed_sql) >= EVENTS // 20
+
+        # Kill one executor in the middle of the load: once events are being completed.
+        await wait_until_async(under_way, 60, interval=0.1, what="the load under way")
         os.kill(platform.reload_state()["pids"]["executor-2"], signal.SIGKILL)
         return await publishing
 
     event_ids = asyncio.run(scenario())
     assert len(event_ids) == EVENTS
 
-    def completed() -> bool:
-        with psycopg.connect(dsn) as conn:
-            row = conn.execute("SELECT count(*) FROM hot.event WHERE event_type = 'load:tick' "
-                               "AND completed_at IS NOT NULL").fetchone()
-        return row is not None and row[0] == EVENTS
-
-    wait_for(completed, timeout=240, interval=0.5)
-    with psycopg.connect(dsn) as conn:
-        per_event = conn.execute(
-            "SELECT e.event_id, count(*) FILTER (WHERE r.status_id = 2) AS ok, "
-            "count(*) FILTER (WHERE r.status_id = 3 AND r.info ? 'crashed') AS crashed, "
-            "count(*) FILTER (WHERE r.status_id = 1) AS running, count(r.run_id) AS total "
-            "FROM hot.event e LEFT JOIN hot.run r ON r.event_id = e.event_id "
-            "WHERE e.event_type = 'load:tick' GROUP BY e.event_id").fetchall()
+    wait_until(lambda: platform.db_count(completed_sql) == EVENTS, timeout=240, interval=0.5,
+               what="every event completed")
+    per_event = platform.db_rows(
+        "SELECT e.event_id, count(*) FILTER (WHERE r.status_id = 2) AS ok, "
+        "count(*) FILTER (WHERE r.status_id = 3 AND r.info ? 'crashed') AS crashed, "
+        "count(*) FILTER (WHERE r.status_id = 1) AS running, count(r.run_id) AS total "
+        "FROM hot.event e LEFT JOIN hot.run r ON r.event_id = e.event_id "
+        "WHERE e.event_type = 'load:tick' GROUP BY e.event_id")
     assert len(per_event) == EVENTS
     ok = sum(row[1] for row in per_event)
     crashed = sum(row[2] for row in per_event)

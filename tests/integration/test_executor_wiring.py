@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from services.core.ids import new_id
 from services.executor.builds import BuildCache
 from services.executor.ingest_events import IngestEvents
-from tests.scheduler.conftest import MATH, Stack, stack  # noqa: F401 - `stack` is a fixture
+from tests.support.sources import MATH
+from tests.support.stack import Stack
+from tests.support.waiting import wait_until_async
 
 
-async def test_preload_loads_a_deployed_build_in_the_background(stack: Stack) -> None:  # noqa: F811
+async def test_preload_loads_a_deployed_build_in_the_background(stack: Stack) -> None:
     build_id = await stack.deploy({"math.hot": MATH})
     cache = BuildCache(stack.pool)
     cache.preload(build_id)
     cache.preload("00000000-0000-7000-8000-000000000000")  # unknown: logged, never raised
-    deadline = time.monotonic() + 10
-    while len(cache) < 1:
-        assert time.monotonic() < deadline, "the build was not preloaded"
-        await asyncio.sleep(0.01)
+
+    async def preloaded() -> bool:
+        return len(cache) >= 1
+
+    await wait_until_async(preloaded, timeout=10, what="the build preloaded")
     program = await cache.get(build_id)  # served from the cache
     assert any(f.qualified == "::app::math/add" for f in program.functions())
 
 
-async def test_publish_from_run_creates_the_event_on_the_run_stream(stack: Stack) -> None:  # noqa: F811
+async def test_publish_from_run_creates_the_event_on_the_run_stream(stack: Stack) -> None:
     first = await stack.sink.publish(stack.env_id, "order:placed", {"n": 1})
     (origin,) = await stack.rows("SELECT stream_id::text FROM hot.event WHERE event_id = %s", first)
     run_id = new_id()  # the sending run

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from hot.sse import consume_sse_blocks
 
-from services.core import model
+from services.core import live, model
+from services.core.model import StreamData, StreamMessage
 from services.gateway import sse
 from services.gateway.fanout import Member, render
-from services.gateway.streams_client import StreamMessage
-from services.ingest.lifecycle import LifecycleTracker, LiveMessage, StreamData, terminal_kind
+from services.ingest.streams.lifecycle import LifecycleTracker
 
 NOW = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
 
@@ -34,18 +34,18 @@ def test_line_separators_never_split_the_data_line() -> None:
     assert raw.count(b"\n") == 3 and b"\r" not in raw
     events, rest = consume_sse_blocks(raw.decode())
     assert events == [payload] and rest == ""
-    data = StreamMessage("stream:data", stream_data_id="i", run_id="r", data_type="t",
-                         payload_json=json.dumps({"text": "x\u2028y\x85"}, ensure_ascii=False))
+    data = StreamMessage("stream:data", data=StreamData("i", "r", "t", json.dumps({"text": "x\u2028y\x85"},
+                                                                            ensure_ascii=False)))
     events, _ = consume_sse_blocks(render(data).frame.decode())
     assert events[0]["payload"] == {"text": "x\u2028y\x85"}
 
 
 def test_terminal_mapping() -> None:
-    assert terminal_kind(run()) is None
-    assert terminal_kind(run(status=model.RunStatus.SUCCEEDED, stopped=True)) == "run:stop"
-    assert terminal_kind(run(status=model.RunStatus.FAILED, stopped=True)) == "run:fail"
-    assert terminal_kind(run(status=model.RunStatus.PENDING_RETRY, stopped=True)) == "run:fail"
-    assert terminal_kind(run(status=model.RunStatus.CANCELLED, stopped=True)) == "run:cancel"
+    assert live.terminal_kind(run().status) is None
+    assert live.terminal_kind(run(status=model.RunStatus.SUCCEEDED, stopped=True).status) == "run:stop"
+    assert live.terminal_kind(run(status=model.RunStatus.FAILED, stopped=True).status) == "run:fail"
+    assert live.terminal_kind(run(status=model.RunStatus.PENDING_RETRY, stopped=True).status) == "run:fail"
+    assert live.terminal_kind(run(status=model.RunStatus.CANCELLED, stopped=True).status) == "run:cancel"
 
 
 def test_tracker_sends_each_start_and_end_once() -> None:
@@ -53,19 +53,19 @@ def test_tracker_sends_each_start_and_end_once() -> None:
     done = run("a", model.RunStatus.SUCCEEDED, stopped=True)
     assert [m.kind for m in tracker.snapshot([run("b"), done])] == ["run:start", "run:start", "run:stop"]
     assert tracker.snapshot([run("b"), done]) == []
-    assert tracker.live(LiveMessage("run:start", run=run("b"))) == []
-    assert [m.kind for m in tracker.live(LiveMessage("run:fail", run=run("b", model.RunStatus.FAILED, True)))] == [
+    assert tracker.live(StreamMessage("run:start", run=run("b"))) == []
+    assert [m.kind for m in tracker.live(StreamMessage("run:fail", run=run("b", model.RunStatus.FAILED, True)))] == [
         "run:fail"]
-    assert tracker.live(LiveMessage("run:stop", run=done)) == []
+    assert tracker.live(StreamMessage("run:stop", run=done)) == []
 
 
 def test_start_ping_of_an_already_finished_run_leaves_the_end_to_its_own_ping() -> None:
     tracker = LifecycleTracker()
     finished = run("a", model.RunStatus.SUCCEEDED, stopped=True)
-    assert [m.kind for m in tracker.live(LiveMessage("run:start", run=finished))] == ["run:start"]
-    data = LiveMessage("stream:data", data=StreamData("d", "a", "t", "{}"))
+    assert [m.kind for m in tracker.live(StreamMessage("run:start", run=finished))] == ["run:start"]
+    data = StreamMessage("stream:data", data=StreamData("d", "a", "t", "{}"))
     assert tracker.live(data) == [data]
-    assert [m.kind for m in tracker.live(LiveMessage("run:stop", run=finished))] == ["run:stop"]
+    assert [m.kind for m in tracker.live(StreamMessage("run:stop", run=finished))] == ["run:stop"]
 
 
 def test_poll_leaves_fresh_ends_to_live_pings() -> None:
@@ -78,9 +78,9 @@ def test_poll_leaves_fresh_ends_to_live_pings() -> None:
 def test_project_filter_drops_other_projects_and_their_data() -> None:
     tracker = LifecycleTracker("p1")
     assert tracker.snapshot([run("x", project_id="p2")]) == []
-    assert tracker.live(LiveMessage("stream:data", data=StreamData("d", "x", "t", "{}"))) == []
+    assert tracker.live(StreamMessage("stream:data", data=StreamData("d", "x", "t", "{}"))) == []
     assert len(tracker.snapshot([run("y")])) == 1
-    assert len(tracker.live(LiveMessage("stream:data", data=StreamData("d", "y", "t", "{}")))) == 1
+    assert len(tracker.live(StreamMessage("stream:data", data=StreamData("d", "y", "t", "{}")))) == 1
 
 
 class FakeChannel:
@@ -103,12 +103,12 @@ class FakeChannel:
 def test_member_hand_over_has_no_gap_and_no_duplicate() -> None:
     channel = FakeChannel()
     member = Member(channel)  # type: ignore[arg-type]
-    live_start = render(StreamMessage("run:start", run=run("a"), run_id="a"))
-    chunk = render(StreamMessage("stream:data", stream_data_id="1", run_id="a", data_type="t", payload_json="{}"))
+    live_start = render(StreamMessage("run:start", run=run("a")))
+    chunk = render(StreamMessage("stream:data", data=StreamData("1", "a", "t", "{}")))
     member.deliver(live_start)   # arrives while the replay is being fetched
     member.deliver(chunk)
-    member.go_live([render(StreamMessage("run:start", run=run("a"), run_id="a"))])
-    member.deliver(render(StreamMessage("run:stop", run=run("a", model.RunStatus.SUCCEEDED, True), run_id="a")))
+    member.go_live([render(StreamMessage("run:start", run=run("a")))])
+    member.deliver(render(StreamMessage("run:stop", run=run("a", model.RunStatus.SUCCEEDED, True))))
     kinds = [consume_sse_blocks(f.decode())[0][0]["type"] for f in channel.frames]
     assert kinds == ["run:start", "stream:data", "run:stop"]
 

@@ -7,48 +7,48 @@ reconnect path (replay on reconnect, platform-spec §5.6).
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from importlib.metadata import version
 from typing import Any
 
-import psycopg
+import httpx
 import pytest
 from hot import HotClient
 from hot.errors import HotApiError, HotRunError
 
-from tests.e2e.platform import DevPlatform, wait_for
+from tests.support.platform import DevPlatform, running
+from tests.support.sources import FAILING
+from tests.support.waiting import wait_until
 
 CAP_S = 2
-
-FAILING = """
-::tests::failing ns
-
-explode
-meta {on-event: "test:explode"}
-fn (event) {
-  fail("boom: nothing works", {code: 42})
-}
-"""
 
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
-    dev = DevPlatform({"failing.hot": FAILING}, env={"HOT_SSE_MAX_SECONDS": str(CAP_S)}).start()
-    try:
+    with running({"failing.hot": FAILING}, env={"HOT_SSE_MAX_SECONDS": str(CAP_S)}) as dev:
         yield dev
-    finally:
-        dev.stop()
 
 
 @pytest.fixture()
-def hot(platform: DevPlatform) -> Iterator[HotClient]:
-    client = HotClient(token=platform.state["api_key"], base_url=platform.state["gateway_url"], timeout=30)
-    try:
-        yield client
-    finally:
-        client.close()
+def connections() -> list[str]:
+    """The paths of the SSE responses the SDK opened, in order (filled by the `hot` client)."""
+    return []
+
+
+@pytest.fixture()
+def hot(platform: DevPlatform, connections: list[str]) -> Iterator[HotClient]:
+    def opened(response: httpx.Response) -> None:
+        # Called when the headers arrived, which the gateway sends once the subscription is live.
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            connections.append(response.request.url.path)
+
+    with httpx.Client(timeout=30, event_hooks={"response": [opened]}) as http:
+        client = HotClient(token=platform.state["api_key"], base_url=platform.state["gateway_url"], client=http)
+        try:
+            yield client
+        finally:
+            client.close()
 
 
 def settled_runs(hot: HotClient, event_id: str, count: int = 1) -> list[dict[str, Any]]:
@@ -56,7 +56,7 @@ def settled_runs(hot: HotClient, event_id: str, count: int = 1) -> list[dict[str
         runs: list[dict[str, Any]] = hot.events.get_runs(event_id)["data"]
         return runs if len(runs) >= count and all(r["status"] != "running" for r in runs) else None
 
-    runs: list[dict[str, Any]] = wait_for(ready, 15)
+    runs: list[dict[str, Any]] = wait_until(ready, 15)
     return runs
 
 
@@ -135,11 +135,10 @@ def test_env_and_projects(hot: HotClient, platform: DevPlatform) -> None:
 
 def _insert_run(platform: DevPlatform, event_id: str, status_id: int) -> str:
     run_id = str(uuid.uuid4())
-    with psycopg.connect(platform.state["database_url"], autocommit=True) as conn:
-        conn.execute("INSERT INTO hot.run (run_id, env_id, stream_id, run_type_id, event_id, status_id, stop_time, "
-                     "result) SELECT %s, env_id, stream_id, 2, event_id, %s, "
-                     "CASE WHEN %s = 1 THEN NULL ELSE now() END, '\"late\"' FROM hot.event WHERE event_id = %s",
-                     (run_id, status_id, status_id, event_id))
+    platform.db_execute("INSERT INTO hot.run (run_id, env_id, stream_id, run_type_id, event_id, status_id, stop_time, "
+                        "result) SELECT %s, env_id, stream_id, 2, event_id, %s, "
+                        "CASE WHEN %s = 1 THEN NULL ELSE now() END, '\"late\"' FROM hot.event WHERE event_id = %s",
+                        run_id, status_id, status_id, event_id)
     return run_id
 
 
@@ -157,8 +156,9 @@ def test_subscribe_with_event_reconnects_and_finds_the_run_by_replay(hot: HotCli
 
     thread = threading.Thread(target=consume, daemon=True)
     thread.start()
-    wait_for(lambda: seen, 10)
-    time.sleep(CAP_S + 1.0)  # at least one connection has ended meanwhile
+    # The gateway ends the first connection at the cap; the run is inserted only after that.
+    wait_until(lambda: any(e["type"] == "stream:complete" for e in seen), CAP_S + 10,
+               what="the first connection cut at the cap")
     _insert_run(platform, seen[0]["event_id"], 2)
     assert done.wait(15)
     types = [e["type"] for e in seen]
@@ -167,14 +167,15 @@ def test_subscribe_with_event_reconnects_and_finds_the_run_by_replay(hot: HotCli
     assert seen[-1]["run"]["result"] == "late"
 
 
-def test_runs_wait_reconnects_until_terminal(hot: HotClient, platform: DevPlatform) -> None:
+def test_runs_wait_reconnects_until_terminal(hot: HotClient, platform: DevPlatform, connections: list[str]) -> None:
     event = hot.events.publish({"event_type": "nobody:listens", "event_data": {}})
     run_id = _insert_run(platform, event["event_id"], 1)
     result: dict[str, Any] = {}
     thread = threading.Thread(target=lambda: result.update(run=hot.runs.wait(run_id, timeout=30)), daemon=True)
     thread.start()
-    time.sleep(CAP_S + 1.5)
-    with psycopg.connect(platform.state["database_url"], autocommit=True) as conn:
-        conn.execute("UPDATE hot.run SET status_id = 2, stop_time = now() WHERE run_id = %s", (run_id,))
+    # The run ends only once the SDK is on its second watch (the first was cut at the cap).
+    watch = f"/v1/runs/{run_id}/subscribe"
+    wait_until(lambda: connections.count(watch) >= 2, CAP_S + 10, what="the SDK reconnecting its run watch")
+    platform.db_execute("UPDATE hot.run SET status_id = 2, stop_time = now() WHERE run_id = %s", run_id)
     thread.join(15)
     assert result["run"]["status"] == "succeeded"

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from hotlang import HotCancelled, HotRuntimeError, Limits, RecordingHost, load_program
+from tests.support.waiting import wait_until
 
 SOURCE = """::hostile ns
 deep fn (n) { if(eq(n, 0), 0, add(1, deep(sub(n, 1)))) }
@@ -55,10 +56,8 @@ def test_size_guard(program) -> None:  # type: ignore[no-untyped-def]
 def test_time_budget_stops_parallel_branches(program) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(HotRuntimeError, match="time limit"):
         program.call("::hostile/both", [], limits=Limits(max_seconds=0.3))
-    deadline = time.monotonic() + 3
-    while any(t.name == "hot-run" for t in threading.enumerate()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(t.name == "hot-run" for t in threading.enumerate())
+    wait_until(lambda: not any(t.name == "hot-run" for t in threading.enumerate()), 3,
+               what="every parallel branch stopped")
 
 
 class StoppableHost(RecordingHost):

@@ -11,11 +11,12 @@ from concurrent import futures
 from typing import Any
 
 import grpc
-import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from tests.e2e.platform import DevPlatform, wait_for
+from tests.support.api import ApiClient
+from tests.support.platform import DevPlatform, running
+from tests.support.waiting import wait_until
 
 TRACED = """
 ::tests::traced ns
@@ -111,33 +112,18 @@ def receiver() -> Iterator[tuple[Receiver, int]]:
 def platform(receiver: tuple[Receiver, int]) -> Iterator[DevPlatform]:
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver[1]}", "OTEL_EXPORTER_OTLP_INSECURE": "true",
            "OTEL_BSP_SCHEDULE_DELAY": "100"}
-    dev = DevPlatform({"traced.hot": TRACED}, include_examples=False, env=env).start()
-    try:
+    with running({"traced.hot": TRACED}, include_examples=False, env=env) as dev:
         yield dev
-    finally:
-        dev.stop()
 
 
-@pytest.fixture()
-def api(platform: DevPlatform) -> Iterator[httpx.Client]:
-    with platform.client() as client:
-        yield client
-
-
-def run_of(api: httpx.Client, event_type: str, data: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def run_of(api: ApiClient, event_type: str, data: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
     resp = api.post("/v1/events", json={"event_type": event_type, "event_data": data}, headers=headers or {})
     assert resp.status_code == 201, resp.text
-    event_id = resp.json()["data"]["event_id"]
-
-    def settled() -> dict[str, Any] | None:
-        runs = api.get(f"/v1/events/{event_id}/runs").json()["data"]
-        return runs[0] if runs and runs[0]["status"] != "running" else None
-
-    run: dict[str, Any] = wait_for(settled, 20)
+    (run,) = api.settled_runs(resp.json()["data"]["event_id"], 1, timeout=20)
     return run
 
 
-def trace_of(api: httpx.Client, run_id: str) -> dict[str, Any]:
+def trace_of(api: ApiClient, run_id: str) -> dict[str, Any]:
     """The run's root span, once the span store has written it."""
 
     def stored() -> list[dict[str, Any]] | None:
@@ -146,7 +132,7 @@ def trace_of(api: httpx.Client, run_id: str) -> dict[str, Any]:
         roots: list[dict[str, Any]] = resp.json()["data"]
         return roots if any(root["name"] == "hot.run" for root in roots) else None
 
-    roots = wait_for(stored, 10)
+    roots = wait_until(stored, 10)
     assert len(roots) == 1
     root: dict[str, Any] = roots[0]
     return root
@@ -160,7 +146,7 @@ def shape(span: dict[str, Any]) -> tuple[Any, ...]:
     return (label, children) if children else (label,)
 
 
-def test_nested_calls(api: httpx.Client) -> None:
+def test_nested_calls(api: ApiClient) -> None:
     run = run_of(api, "trace:nested", {"n": 4})
     assert run["status"] == "succeeded"
     root = trace_of(api, run["run_id"])
@@ -183,7 +169,7 @@ def test_nested_calls(api: httpx.Client) -> None:
     assert handler["duration_us"] >= handler["children"][0]["duration_us"]
 
 
-def test_recursion_and_cond(api: httpx.Client) -> None:
+def test_recursion_and_cond(api: ApiClient) -> None:
     run = run_of(api, "trace:fact", {"n": 3})
     assert run["result"] == 6
     fact = "::tests::traced/fact"
@@ -192,13 +178,13 @@ def test_recursion_and_cond(api: httpx.Client) -> None:
             (fact, [("<cond>[step]", [(fact, [("<cond>[step]", [(fact, [("<cond>[base]",)])])])])])])])
 
 
-def test_cond_branch_taken(api: httpx.Client) -> None:
+def test_cond_branch_taken(api: ApiClient) -> None:
     run = run_of(api, "trace:cond", {"n": 50})
     assert run["result"] == "big"
     assert shape(trace_of(api, run["run_id"])) == ("hot.run", [("::tests::traced/pick", [("<cond>[big]",)])])
 
 
-def test_parallel(api: httpx.Client) -> None:
+def test_parallel(api: ApiClient) -> None:
     run = run_of(api, "trace:parallel", {})
     assert run["result"] == {"a": 2, "b": 4}
     root_name, [(fn_name, [(flow_name, branches)])] = shape(trace_of(api, run["run_id"]))
@@ -207,7 +193,7 @@ def test_parallel(api: httpx.Client) -> None:
                                 ("<parallel>[b]", [("::tests::traced/double",)])]
 
 
-def test_failed_run_shows_where_and_why(api: httpx.Client) -> None:
+def test_failed_run_shows_where_and_why(api: ApiClient) -> None:
     run = run_of(api, "trace:fail", {"n": 7})
     assert run["status"] == "failed"
     root = trace_of(api, run["run_id"])
@@ -219,11 +205,11 @@ def test_failed_run_shows_where_and_why(api: httpx.Client) -> None:
     assert inner["attributes"]["hot.error.stack"].startswith("at ::tests::traced/inner (traced.hot:")
 
 
-def test_unknown_run_is_404(api: httpx.Client) -> None:
+def test_unknown_run_is_404(api: ApiClient) -> None:
     assert api.get(f"/v1/runs/{uuid.uuid4()}/trace").status_code == 404
 
 
-def test_one_trace_from_the_request_to_the_next_run(api: httpx.Client, receiver: tuple[Receiver, int]) -> None:
+def test_one_trace_from_the_request_to_the_next_run(api: ApiClient, receiver: tuple[Receiver, int]) -> None:
     trace_id = uuid.uuid4().hex
     traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
     run = run_of(api, "trace:relay", {}, headers={"traceparent": traceparent})
@@ -238,7 +224,7 @@ def test_one_trace_from_the_request_to_the_next_run(api: httpx.Client, receiver:
         services = {span["service"] for span in spans}
         return spans if len(runs) >= 2 and {"hot-gateway", "hot-ingest", "hot-executor"} <= services else None
 
-    spans = wait_for(whole_trace, 20)
+    spans = wait_until(whole_trace, 20)
     names = {(span["service"], span["name"]) for span in spans}
     assert ("hot-gateway", "POST /v1/events") in names
     assert ("hot-ingest", "/hotplatform.v1.Ingest/PublishEvent") in names

@@ -22,12 +22,14 @@ from services.core import db, subjects
 from services.core.ids import new_id
 from services.core.pb import hot_streams_pb2 as pb
 from services.core.pb import hot_streams_pb2_grpc as pb_grpc
-from services.devtools.credentials import ensure_dev_environment
-from services.ingest.live import LiveHub
-from services.ingest.streams import StreamsServicer
+from services.ingest.streams.hub import LiveHub
+from services.ingest.streams.servicer import StreamsServicer
+from tests.support.stack import dev_environment
 
 
-class Stack:
+class StreamsStack:
+    """The Streams servicer over the session's PostgreSQL and NATS, with helpers that write runs and ping."""
+
     def __init__(self, dsn: str, nc: Any, stub: Any, env_id: str) -> None:
         self.dsn, self.nc, self.stub, self.env_id = dsn, nc, stub, env_id
 
@@ -65,9 +67,9 @@ class Stack:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def stack(nats_url: str, pg_dsn: str) -> AsyncIterator[Stack]:
+async def streams(nats_url: str, pg_dsn: str) -> AsyncIterator[StreamsStack]:
     await asyncio.to_thread(db.migrate, pg_dsn)
-    env_id, _ = await asyncio.to_thread(ensure_dev_environment, pg_dsn, env_name="streams-test")
+    env_id, _ = await asyncio.to_thread(dev_environment, pg_dsn, env_name="streams-test")
     pool = await db.open_pool(pg_dsn)
     nc = await nats.connect(nats_url)
     server = grpc.aio.server()
@@ -76,7 +78,7 @@ async def stack(nats_url: str, pg_dsn: str) -> AsyncIterator[Stack]:
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield Stack(pg_dsn, nc, pb_grpc.StreamsStub(channel), env_id)
+        yield StreamsStack(pg_dsn, nc, pb_grpc.StreamsStub(channel), env_id)
     finally:
         await channel.close()
         await server.stop(0)
@@ -102,35 +104,35 @@ def kinds(messages: list[Any]) -> list[str]:
     return [m.kind for m in messages]
 
 
-async def test_replay_then_live(stack: Stack) -> None:
-    stream_id = stack.new_stream()
-    older = await stack.start_run(stream_id, announce=False)
-    await stack.finish_run(stream_id, older, 3, announce=False)
-    running = await stack.start_run(stream_id, announce=False)
-    call = stack.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=stack.env_id, stream_id=stream_id))
+async def test_replay_then_live(streams: StreamsStack) -> None:
+    stream_id = streams.new_stream()
+    older = await streams.start_run(stream_id, announce=False)
+    await streams.finish_run(stream_id, older, 3, announce=False)
+    running = await streams.start_run(stream_id, announce=False)
+    call = streams.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=streams.env_id, stream_id=stream_id))
     first = await collect(call, 4)
     # newest first: the running run's start, then the older run's start and end
     assert kinds(first) == ["run:start", "run:start", "run:fail", "replay:done"]
     assert [m.run.run_id for m in first[:3]] == [running, older, older]
-    await stack.data(stream_id, running, 1)
-    await stack.finish_run(stream_id, running)
+    await streams.data(stream_id, running, 1)
+    await streams.finish_run(stream_id, running)
     rest = await collect(call, 2)
     assert kinds(rest) == ["stream:data", "run:stop"]
     assert rest[1].run.result_json == "1"
     call.cancel()
 
 
-async def test_no_gap_no_duplicate_across_the_hand_over(stack: Stack) -> None:
+async def test_no_gap_no_duplicate_across_the_hand_over(streams: StreamsStack) -> None:
     """Runs start and end while many subscriptions are being set up: each subscription sees
     every run's start and end exactly once."""
-    stream_id = stack.new_stream()
+    stream_id = streams.new_stream()
     calls = []
     run_ids = []
     for _ in range(10):
-        calls.append(stack.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=stack.env_id,
+        calls.append(streams.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=streams.env_id,
                                                                           stream_id=stream_id)))
-        run_id = await stack.start_run(stream_id)
-        await stack.finish_run(stream_id, run_id)
+        run_id = await streams.start_run(stream_id)
+        await streams.finish_run(stream_id, run_id)
         run_ids.append(run_id)
     for call in calls:
         msgs = [m for m in await collect(call, 1 + 2 * len(run_ids), timeout=4) if m.kind != "replay:done"]
@@ -140,46 +142,46 @@ async def test_no_gap_no_duplicate_across_the_hand_over(stack: Stack) -> None:
         call.cancel()
 
 
-async def test_lost_ping_is_recovered_by_the_poll(stack: Stack) -> None:
-    stream_id = stack.new_stream()
-    call = stack.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=stack.env_id, stream_id=stream_id))
+async def test_lost_ping_is_recovered_by_the_poll(streams: StreamsStack) -> None:
+    stream_id = streams.new_stream()
+    call = streams.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=streams.env_id, stream_id=stream_id))
     assert kinds(await collect(call, 1)) == ["replay:done"]
-    run_id = await stack.start_run(stream_id, announce=False)
-    await stack.finish_run(stream_id, run_id, 4, announce=False)
+    run_id = await streams.start_run(stream_id, announce=False)
+    await streams.finish_run(stream_id, run_id, 4, announce=False)
     msgs = await collect(call, 2, timeout=5)
     assert kinds(msgs) == ["run:start", "run:cancel"]
     call.cancel()
 
 
-async def test_unknown_stream_and_project(stack: Stack) -> None:
-    call = stack.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=stack.env_id, stream_id=new_id()))
+async def test_unknown_stream_and_project(streams: StreamsStack) -> None:
+    call = streams.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=streams.env_id, stream_id=new_id()))
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await collect(call, 1)
     assert info.value.code() == grpc.StatusCode.NOT_FOUND and info.value.details() == "Stream not found"
-    call = stack.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=stack.env_id, stream_id=stack.new_stream(),
+    call = streams.stub.SubscribeStream(pb.SubscribeStreamRequest(env_id=streams.env_id, stream_id=streams.new_stream(),
                                                                 project="nope"))
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await collect(call, 1)
     assert info.value.details() == "Project not found"
 
 
-async def test_watch_run(stack: Stack) -> None:
-    stream_id = stack.new_stream()
-    run_id = await stack.start_run(stream_id, announce=False)
-    call = stack.stub.WatchRun(pb.WatchRunRequest(env_id=stack.env_id, run_id=run_id))
+async def test_watch_run(streams: StreamsStack) -> None:
+    stream_id = streams.new_stream()
+    run_id = await streams.start_run(stream_id, announce=False)
+    call = streams.stub.WatchRun(pb.WatchRunRequest(env_id=streams.env_id, run_id=run_id))
     first = await collect(call, 1)
     assert first[0].status == 1
-    await stack.finish_run(stream_id, run_id, 2, announce=False)
+    await streams.finish_run(stream_id, run_id, 2, announce=False)
     rest = await collect(call, 5, timeout=3)
     assert [r.status for r in rest] == [2]
 
 
-async def test_env_feed(stack: Stack) -> None:
-    stream_id = stack.new_stream()
-    call = stack.stub.SubscribeEnv(pb.SubscribeEnvRequest(env_id=stack.env_id))
+async def test_env_feed(streams: StreamsStack) -> None:
+    stream_id = streams.new_stream()
+    call = streams.stub.SubscribeEnv(pb.SubscribeEnvRequest(env_id=streams.env_id))
     assert kinds(await collect(call, 1)) == ["replay:done"]
-    run_id = await stack.start_run(stream_id)
-    await stack.finish_run(stream_id, run_id, 3)
+    run_id = await streams.start_run(stream_id)
+    await streams.finish_run(stream_id, run_id, 3)
     notices = await collect(call, 2)
     assert kinds(notices) == ["run:start", "run:fail"]
     fail = json.loads(notices[1].payload_json)

@@ -8,25 +8,28 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from services.core.clients import IngestClient
+from services.core.config import Settings
 from services.gateway import envelope
+from services.gateway.app import add_clients
 from services.gateway.auth import TokenCache, auth_middleware
-from services.gateway.ingest_client import IngestClient
-from services.gateway.routes_schedules import add_schedules
-from tests.scheduler.conftest import JOBS, MATH, Stack
+from services.gateway.routes_schedules import schedule_routes
+from tests.support.sources import JOBS, MATH
+from tests.support.stack import Stack
 
 
 @asynccontextmanager
 async def gateway(stack: Stack, scheduler_addr: str) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     ingest = IngestClient(stack.ingest_addr)
     app = web.Application(middlewares=[envelope.error_middleware, auth_middleware(TokenCache(ingest, 10))])
-    add_schedules(app, scheduler_addr)
+    add_clients(app, Settings(ingest_addr=stack.ingest_addr, scheduler_addr=scheduler_addr), ingest)
+    app.add_routes(schedule_routes)
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
         yield client
     finally:
-        await client.close()
-        await ingest.close()
+        await client.close()  # the app's cleanup closes its clients
 
 
 async def test_schedule_routes(stack: Stack) -> None:

@@ -9,18 +9,16 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import psycopg
 
-from services.devtools.stack import free_port
-from tests.conftest import make_temp_dir
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.api import ApiClient
+from tests.support.servers import REPO, free_port, make_temp_dir
+from tests.support.waiting import wait_until
 
 
 class DevPlatform:
@@ -55,13 +53,18 @@ class DevPlatform:
                 [sys.executable, "-m", "services.cli.main", "dev", "--project", str(self.project),
                  "--port", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=REPO)
-        deadline = time.monotonic() + timeout
-        while not self.state_file.exists():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"hot dev exited rc={self.proc.returncode}:\n{self.log()}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"hot dev did not write dev.json:\n{self.log()}")
-            time.sleep(0.1)
+        proc = self.proc
+
+        def ready() -> bool:
+            # `hot dev` writes dev.json once every service serves.
+            if proc.poll() is not None:
+                raise RuntimeError(f"hot dev exited rc={proc.returncode}:\n{self.log()}")
+            return self.state_file.exists()
+
+        try:
+            wait_until(ready, timeout, interval=0.1, what="hot dev writing dev.json")
+        except AssertionError as exc:
+            raise TimeoutError(f"hot dev did not write dev.json:\n{self.log()}") from exc
         self.reload_state()
         return self
 
@@ -72,13 +75,38 @@ class DevPlatform:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-8000:]
 
-    def client(self, token: str | None = "default") -> httpx.Client:
+    def client(self, token: str | None = "default") -> ApiClient:
+        """A gateway client with the dev API key (`token=None`: anonymous; any other string: that key)."""
         headers = {}
         if token == "default":
             token = self.state["api_key"]
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        return httpx.Client(base_url=self.state["gateway_url"], headers=headers, timeout=15)
+        return ApiClient(base_url=self.state["gateway_url"], headers=headers, timeout=15)
+
+    # ----- the platform's database, for what the API does not show -------------------------
+
+    def db_rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Rows of one query on the platform's database."""
+        with psycopg.connect(self.state["database_url"]) as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def db_count(self, sql: str, *args: Any) -> int:
+        """The single integer a `SELECT count(*) …` returns."""
+        ((value,),) = self.db_rows(sql, *args)
+        return int(value)
+
+    def db_execute(self, sql: str, *args: Any) -> None:
+        """One statement, committed."""
+        with psycopg.connect(self.state["database_url"], autocommit=True) as conn:
+            conn.execute(sql, args)
+
+    def wait_events_completed(self, *event_ids: str, timeout: float = 15.0) -> None:
+        """Wait until the executor has finished with every given event: each handler it selected
+        has a terminal or `pending_retry` run, so every run the event causes exists."""
+        wait_until(lambda: self.db_count("SELECT count(*) FROM hot.event WHERE event_id = ANY(%s::uuid[]) "
+                                         "AND completed_at IS NOT NULL", list(event_ids)) == len(event_ids),
+                   timeout, what=f"events {event_ids} completed")
 
     def stop(self) -> int | None:
         code = None
@@ -110,15 +138,3 @@ def running(project_files: dict[str, str], **options: Any) -> Iterator[DevPlatfo
         yield dev
     finally:
         dev.stop()
-
-
-def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll `predicate()` until it returns a truthy value; return it (or fail after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
-        time.sleep(interval)

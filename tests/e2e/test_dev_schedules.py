@@ -10,34 +10,20 @@ import grpc
 
 from services.core.pb import hot_scheduler_pb2 as pb
 from services.core.pb import hot_scheduler_pb2_grpc as pb_grpc
-from tests.e2e.platform import DevPlatform, wait_for
-
-TICK = """
-::app::jobs ns
-
-tick
-meta {schedule: "*/2 * * * * *"}
-fn (event) {
-  event
-}
-
-morning
-meta {schedule: "every day at 9:00 am"}
-fn (event) {
-  event
-}
-"""
+from tests.support.platform import running
+from tests.support.sources import JOBS
+from tests.support.waiting import wait_until
 
 
 def test_hot_dev_fires_static_schedules_through_ingest() -> None:
-    dev = DevPlatform({"jobs.hot": TICK}, include_examples=False).start()
-    try:
+    with running({"jobs.hot": JOBS}, include_examples=False) as dev:
         with dev.client() as client:
-            def schedule_events() -> list[dict[str, Any]]:
+            def two_schedule_events() -> list[dict[str, Any]] | None:
                 body = client.get("/v1/events", params={"limit": 100}).json()
-                return [e for e in body.get("data", []) if e["event_type"] == "hot:schedule"]
+                events = [e for e in body.get("data", []) if e["event_type"] == "hot:schedule"]
+                return events if len(events) >= 2 else None
 
-            events = wait_for(lambda: len(schedule_events()) >= 2 and schedule_events(), timeout=40, interval=0.5)
+            events = wait_until(two_schedule_events, timeout=40, interval=0.5, what="two schedule fires")
         tick = [e for e in events if e["event_data"]["fn"] == "::app::jobs/tick"]
         assert len(tick) >= 2 and len({e["stream_id"] for e in tick}) == len(tick)
         (arg,) = tick[0]["event_data"]["args"]
@@ -50,5 +36,3 @@ def test_hot_dev_fires_static_schedules_through_ingest() -> None:
             listed = stub.ListSchedules(pb.ListSchedulesRequest(env_id=env_id, project=dev.state["project"]),
                                         timeout=5)
         assert sorted(s.cron for s in listed.schedules) == ["*/2 * * * * *", "every day at 9:00 am"]
-    finally:
-        dev.stop()

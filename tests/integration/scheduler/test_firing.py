@@ -17,7 +17,8 @@ from services.core.pb import hot_scheduler_pb2 as pb
 from services.scheduler.clock import ManualClock
 from services.scheduler.firing import FiringLoop
 from services.scheduler.static import sync_static_schedules
-from tests.scheduler.conftest import JOBS, MATH, Stack
+from tests.support.sources import JOBS, MATH
+from tests.support.stack import Stack
 
 
 def start_clock() -> ManualClock:

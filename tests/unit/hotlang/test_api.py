@@ -20,8 +20,7 @@ from hotlang import (
     to_json,
 )
 from hotlang.runtime.values import Tagged
-
-from .conftest import run
+from tests.support.language import run_hot
 
 ORDERS = """
 ::app::orders ns
@@ -96,12 +95,12 @@ def test_runtime_errors_carry_a_hot_stack() -> None:
 )
 def test_runtime_error_messages(source: str, message: str) -> None:
     with pytest.raises(HotRuntimeError, match=message):
-        run(source)
+        run_hot(source)
 
 
 def test_python_errors_inside_natives_become_hot_errors() -> None:
     with pytest.raises(HotRuntimeError, match="pad-start expects an Int, got Str"):
-        run('pad-start("a", "wide")')
+        run_hot('pad-start("a", "wide")')
 
 
 def test_all_errors_share_one_base() -> None:
@@ -111,12 +110,12 @@ def test_all_errors_share_one_base() -> None:
 
 def test_send_outside_a_run_is_a_clear_error() -> None:
     with pytest.raises(HotRuntimeError, match="send is not available outside a run"):
-        run('send("x", 1)', host=NullHost())
+        run_hot('send("x", 1)', host=NullHost())
 
 
 def test_print_goes_to_the_host() -> None:
     host = RecordingHost()
-    assert run('println("hi")\nprint([1, null])', host=host) == "[1, null]"
+    assert run_hot('println("hi")\nprint([1, null])', host=host) == "[1, null]"
     assert host.printed == "hi\n[1, null]"
 
 
@@ -126,7 +125,7 @@ def test_to_json_and_from_json() -> None:
     assert isinstance(value["t"], Tagged) and value["t"].payload == {"k": "v"}
     assert to_json(value) == {"a": 1.5, "b": [True, None, 2], "t": {"$type": "::x/T", "$val": {"k": "v"}}}
     assert to_json(Decimal("5.0")) == 5.0
-    assert to_json(run('err("bad")')) == {"$type": "::hot::type/Result.Err", "$val": "bad"}
+    assert to_json(run_hot('err("bad")')) == {"$type": "::hot::type/Result.Err", "$val": "bad"}
 
 
 def test_program_is_reusable_across_threads() -> None:

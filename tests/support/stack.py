@@ -1,17 +1,21 @@
-"""A real PostgreSQL database per test (fresh schema, its own advisory locks), real NATS, and an
-in-process ingest gRPC server, so fires travel the production path: PublishEvent → event row → JetStream."""
+"""The in-process stack of the integration tests: a real PostgreSQL database per test (fresh
+schema, its own advisory locks), real NATS, and an in-process ingest gRPC server, so fires travel
+the production path: PublishEvent → event row → JetStream.
+
+This module and `servers.py` are where tests reach into product internals to assemble services;
+test modules import the code they test and, for everything else, this package."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import psycopg
-import pytest
 from psycopg.conninfo import make_conninfo
 
 from services.core import db, messaging
@@ -26,34 +30,11 @@ from services.scheduler.clock import Clock, SystemClock
 from services.scheduler.ingest_sink import IngestSink
 from services.scheduler.servicer import SchedulerServicer
 
-JOBS = """
-::app::jobs ns
-
-tick
-meta {schedule: "*/2 * * * * *"}
-fn (event) {
-  event
-}
-
-morning
-meta {schedule: "every day at 9:00 am"}
-fn (event) {
-  event
-}
-"""
-
-MATH = """
-::app::math ns
-
-add
-fn (a, b) {
-  add(a, b)
-}
-"""
-
 
 @dataclass
 class Stack:
+    """One test's database, pool, environment and ingest server."""
+
     dsn: str
     pool: db.Pool
     env_id: str
@@ -101,14 +82,21 @@ class SchedulerServer:
         await self._server.stop(grace=0)
 
 
-@pytest.fixture
-async def stack(pg_dsn: str, nats_url: str) -> AsyncIterator[Stack]:
+def dev_environment(dsn: str, *, org_name: str = "org", env_name: str = "dev") -> tuple[str, str]:
+    """Create (or keep) an org, an environment and a full-access API key on a migrated database;
+    returns (env_id, api token)."""
+    return ensure_dev_environment(dsn, org_name=org_name, env_name=env_name)
+
+
+@asynccontextmanager
+async def open_stack(pg_dsn: str, nats_url: str) -> AsyncIterator[Stack]:
+    """A fresh database on the server at `pg_dsn`, migrated, with ingest serving on a free port."""
     name = f"sched_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     dsn = make_conninfo(pg_dsn, dbname=name)
     await asyncio.to_thread(db.migrate, dsn)
-    env_id, token = await asyncio.to_thread(ensure_dev_environment, dsn, org_name="org", env_name="dev")
+    env_id, token = await asyncio.to_thread(dev_environment, dsn)
     pool = await db.open_pool(dsn, min_size=1, max_size=12)
     nc = await messaging.connect(nats_url, name="test-ingest")
     js = nc.jetstream()

@@ -6,36 +6,27 @@ Acceptance scenarios 9, 13–18, 39 and 40 of platform-spec §10, raw on the wir
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import re
-import threading
-import time
+import socket
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import nats
-import psycopg
 import pytest
 
 from services.core import subjects
-from tests.e2e.platform import DevPlatform, running, wait_for
-from tests.streams.sse_client import parse_blocks, read_sse
+from tests.support.api import ApiClient
+from tests.support.platform import DevPlatform, running
+from tests.support.sources import FAILING
+from tests.support.sse import SseCapture, SseSubscription, parse_blocks, read_sse
+from tests.support.waiting import wait_until, wait_until_async
 
 CAP_S = 4
 FRAME = re.compile(rb"(?:event: ([a-z:]+)\ndata: ([^\n]*)\n\n|:\n\n)")
-
-FAILING = """
-::tests::failing ns
-
-explode
-meta {on-event: "test:explode"}
-fn (event) {
-  fail("boom: nothing works", {code: 42})
-}
-"""
-
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
@@ -43,22 +34,6 @@ def platform() -> Iterator[DevPlatform]:
                       env={"HOT_SSE_MAX_SECONDS": str(CAP_S), "HOT_SSE_KEEPALIVE_SECONDS": "1",
                            "HOT_SSE_MAX_BACKLOG_BYTES": "262144"}) as dev:
         yield dev
-
-
-def publish(api: httpx.Client, event_type: str, data: Any, **extra: Any) -> dict[str, Any]:
-    resp = api.post("/v1/events", json={"event_type": event_type, "event_data": data, **extra})
-    assert resp.status_code == 201, resp.text
-    event: dict[str, Any] = resp.json()["data"]
-    return event
-
-
-def settled(api: httpx.Client, event_id: str, count: int = 1) -> list[dict[str, Any]]:
-    def ready() -> list[dict[str, Any]] | None:
-        runs: list[dict[str, Any]] = api.get(f"/v1/events/{event_id}/runs").json()["data"]
-        return runs if len(runs) >= count and all(r["status"] != "running" for r in runs) else None
-
-    runs: list[dict[str, Any]] = wait_for(ready, 15)
-    return runs
 
 
 def assert_exact_framing(raw: bytes) -> None:
@@ -74,7 +49,7 @@ def assert_exact_framing(raw: bytes) -> None:
     assert pos == len(raw), raw[pos:]
 
 
-def test_subscribe_with_event_streams_chat_in_order(api: httpx.Client) -> None:
+def test_subscribe_with_event_streams_chat_in_order(api: ApiClient) -> None:
     cap = read_sse(api, "POST", "/v1/streams/subscribe-with-event",
                    json={"event_type": "chat:message", "event_data": {"message": "one two three"}},
                    until=lambda evs: any(e["type"] == "run:stop" for e in evs))
@@ -95,7 +70,7 @@ def test_subscribe_with_event_streams_chat_in_order(api: httpx.Client) -> None:
     assert_exact_framing(cap.raw)
 
 
-def test_unknown_stream_is_a_json_404(api: httpx.Client) -> None:
+def test_unknown_stream_is_a_json_404(api: ApiClient) -> None:
     for path in (f"/v1/streams/{uuid.uuid4()}/subscribe", "/v1/streams/not-a-uuid/subscribe"):
         resp = api.get(path)
         assert resp.status_code == 404
@@ -105,19 +80,19 @@ def test_unknown_stream_is_a_json_404(api: httpx.Client) -> None:
     assert api.post(f"/v1/streams/{uuid.uuid4()}/subscribe").status_code == 404
 
 
-def test_errors_before_streaming_are_envelopes(api: httpx.Client) -> None:
+def test_errors_before_streaming_are_envelopes(api: ApiClient) -> None:
     resp = api.post("/v1/streams/subscribe-with-event", json={"event_type": "hot:schedule:new", "event_data": {}})
     assert resp.status_code == 403 and resp.json()["error"]["code"] == "forbidden"
     resp = api.post("/v1/streams/subscribe-with-event", json={"event_type": "x:y"})
     assert resp.status_code == 422
-    event = publish(api, "nobody:listens", {})
+    event = api.publish("nobody:listens", {})
     resp = api.get(f"/v1/streams/{event['stream_id']}/subscribe", params={"project": "no-such-project"})
     assert resp.status_code == 404 and resp.json()["error"]["message"] == "Project not found"
 
 
-def test_replay_of_a_finished_run_every_time(api: httpx.Client) -> None:
-    event = publish(api, "chat:message", {"message": "a b"})
-    settled(api, event["event_id"])
+def test_replay_of_a_finished_run_every_time(api: ApiClient) -> None:
+    event = api.publish("chat:message", {"message": "a b"})
+    api.settled_runs(event["event_id"])
     for _ in range(2):
         cap = read_sse(api, "GET", f"/v1/streams/{event['stream_id']}/subscribe",
                        until=lambda evs: len(evs) >= 2)
@@ -125,9 +100,9 @@ def test_replay_of_a_finished_run_every_time(api: httpx.Client) -> None:
         assert cap.events[1]["run"]["result"] == "a b "
 
 
-def test_project_filter(api: httpx.Client, platform: DevPlatform) -> None:
-    event = publish(api, "chat:message", {"message": "p"})
-    settled(api, event["event_id"])
+def test_project_filter(api: ApiClient, platform: DevPlatform) -> None:
+    event = api.publish("chat:message", {"message": "p"})
+    api.settled_runs(event["event_id"])
     path = f"/v1/streams/{event['stream_id']}/subscribe"
     cap = read_sse(api, "GET", path, params={"project": platform.state["project"]}, until=lambda evs: len(evs) >= 2)
     assert cap.types == ["run:start", "run:stop"]
@@ -136,33 +111,23 @@ def test_project_filter(api: httpx.Client, platform: DevPlatform) -> None:
     assert cap.types == ["run:start", "run:stop"]
 
 
-def test_two_events_on_one_stream_arrive_on_one_subscription(api: httpx.Client) -> None:
+def test_two_events_on_one_stream_arrive_on_one_subscription(api: ApiClient) -> None:
     stream_id = str(uuid.uuid4())
-    first = publish(api, "chat:message", {"message": "first"}, stream_id=stream_id)
+    first = api.publish("chat:message", {"message": "first"}, stream_id=stream_id)
     assert first["stream_id"] == stream_id
-    settled(api, first["event_id"])
-    done = threading.Event()
-    result: dict[str, Any] = {}
-
-    def listen() -> None:
-        result["cap"] = read_sse(api, "GET", f"/v1/streams/{stream_id}/subscribe",
-                                 until=lambda evs: sum(e["type"] == "run:stop" for e in evs) >= 2)
-        done.set()
-
-    thread = threading.Thread(target=listen)
-    thread.start()
-    time.sleep(0.5)
-    second = publish(api, "chat:message", {"message": "second"}, stream_id=stream_id)
-    assert second["stream_id"] == stream_id
-    thread.join(15)
-    cap = result["cap"]
+    api.settled_runs(first["event_id"])
+    with SseSubscription(api, "GET", f"/v1/streams/{stream_id}/subscribe",
+                         until=lambda evs: sum(e["type"] == "run:stop" for e in evs) >= 2) as subscription:
+        second = api.publish("chat:message", {"message": "second"}, stream_id=stream_id)
+        assert second["stream_id"] == stream_id
+        cap = subscription.result()
     assert cap.types == ["run:start", "run:stop", "run:start", "stream:data", "run:stop"]
     assert {cap.events[0]["run"]["event_id"], cap.events[2]["run"]["event_id"]} == {first["event_id"],
                                                                                     second["event_id"]}
 
 
-def test_connection_cap_sends_stream_complete_and_keepalives(api: httpx.Client) -> None:
-    event = publish(api, "nobody:listens", {})
+def test_connection_cap_sends_stream_complete_and_keepalives(api: ApiClient) -> None:
+    event = api.publish("nobody:listens", {})
     cap = read_sse(api, "GET", f"/v1/streams/{event['stream_id']}/subscribe", timeout=CAP_S + 5)
     assert cap.ended
     assert CAP_S - 0.5 <= cap.elapsed <= CAP_S + 2
@@ -175,21 +140,24 @@ def test_connection_cap_sends_stream_complete_and_keepalives(api: httpx.Client) 
 
 def insert_run(platform: DevPlatform, like_run_id: str, status_id: int) -> str:
     run_id = str(uuid.uuid4())
-    with psycopg.connect(platform.state["database_url"], autocommit=True) as conn:
-        conn.execute("INSERT INTO hot.run (run_id, env_id, stream_id, build_id, project_id, run_type_id, event_id, "
-                     "fn_name, status_id) SELECT %s, env_id, stream_id, build_id, project_id, run_type_id, event_id, "
-                     "fn_name, %s FROM hot.run WHERE run_id = %s", (run_id, status_id, like_run_id))
+    platform.db_execute("INSERT INTO hot.run (run_id, env_id, stream_id, build_id, project_id, run_type_id, "
+                        "event_id, fn_name, status_id) SELECT %s, env_id, stream_id, build_id, project_id, "
+                        "run_type_id, event_id, fn_name, %s FROM hot.run WHERE run_id = %s",
+                        run_id, status_id, like_run_id)
     return run_id
 
 
 def update_run(platform: DevPlatform, run_id: str, sql: str) -> None:
-    with psycopg.connect(platform.state["database_url"], autocommit=True) as conn:
-        conn.execute(f"UPDATE hot.run SET {sql} WHERE run_id = %s", (run_id,))
+    platform.db_execute(f"UPDATE hot.run SET {sql} WHERE run_id = %s", run_id)
 
 
-def test_run_subscribe_on_finished_run_is_one_snapshot(api: httpx.Client) -> None:
-    event = publish(api, "chat:message", {"message": "x"})
-    run = settled(api, event["event_id"])[0]
+def statuses(cap: SseCapture) -> list[str]:
+    return [e["run"]["status"] for e in cap.events]
+
+
+def test_run_subscribe_on_finished_run_is_one_snapshot(api: ApiClient) -> None:
+    event = api.publish("chat:message", {"message": "x"})
+    run = api.settled_runs(event["event_id"])[0]
     cap = read_sse(api, "GET", f"/v1/runs/{run['run_id']}/subscribe")
     assert cap.ended
     assert cap.types == ["run:update"]
@@ -197,29 +165,29 @@ def test_run_subscribe_on_finished_run_is_one_snapshot(api: httpx.Client) -> Non
     assert api.get(f"/v1/runs/{uuid.uuid4()}/subscribe").status_code == 404
 
 
-def test_run_subscribe_follows_changes_until_terminal(api: httpx.Client, platform: DevPlatform) -> None:
-    event = publish(api, "chat:message", {"message": "x"})
-    model_run = settled(api, event["event_id"])[0]
+def test_run_subscribe_follows_changes_until_terminal(api: ApiClient, platform: DevPlatform) -> None:
+    event = api.publish("chat:message", {"message": "x"})
+    model_run = api.settled_runs(event["event_id"])[0]
     run_id = insert_run(platform, model_run["run_id"], 1)
-    result: dict[str, Any] = {}
-    thread = threading.Thread(target=lambda: result.update(cap=read_sse(api, "GET", f"/v1/runs/{run_id}/subscribe")))
-    thread.start()
-    time.sleep(1.5)
-    update_run(platform, run_id, "status_id = 5, stop_time = now(), next_retry_at = now() + interval '1 hour', "
-                                 "result = '{\"$type\": \"::hot::run/Failure\", \"$val\": {\"msg\": \"m\"}}'")
-    time.sleep(0.8)
-    update_run(platform, run_id, "status_id = 3, next_retry_at = NULL, retry_attempt = 1")
-    thread.join(10)
-    cap = result["cap"]
+    with SseSubscription(api, "GET", f"/v1/runs/{run_id}/subscribe") as subscription:
+        # The watch sends every change it sees: move the run on only once the previous state arrived.
+        # Keepalives come every second (HOT_SSE_KEEPALIVE_SECONDS) while nothing changes.
+        subscription.wait_for(lambda cap: statuses(cap) == ["running"] and b": keepalive\n\n" in cap.raw,
+                              what="the running snapshot and a keepalive")
+        update_run(platform, run_id, "status_id = 5, stop_time = now(), next_retry_at = now() + interval '1 hour', "
+                                     "result = '{\"$type\": \"::hot::run/Failure\", \"$val\": {\"msg\": \"m\"}}'")
+        subscription.wait_for(lambda cap: statuses(cap) == ["running", "pending_retry"], what="pending_retry")
+        update_run(platform, run_id, "status_id = 3, next_retry_at = NULL, retry_attempt = 1")
+        cap = subscription.result()
     assert cap.ended
     assert [e["run"]["status"] for e in cap.events] == ["running", "pending_retry", "failed"]
     assert b": keepalive\n\n" in cap.raw
     assert "next_retry_at" in cap.events[1]["run"] and "next_retry_at" not in cap.events[2]["run"]
 
 
-def test_pending_retry_replays_as_run_fail(api: httpx.Client, platform: DevPlatform) -> None:
-    event = publish(api, "chat:message", {"message": "x"})
-    model_run = settled(api, event["event_id"])[0]
+def test_pending_retry_replays_as_run_fail(api: ApiClient, platform: DevPlatform) -> None:
+    event = api.publish("chat:message", {"message": "x"})
+    model_run = api.settled_runs(event["event_id"])[0]
     run_id = insert_run(platform, model_run["run_id"], 5)
     update_run(platform, run_id, "stop_time = now(), start_time = now() + interval '1 second'")
     cap = read_sse(api, "GET", f"/v1/streams/{event['stream_id']}/subscribe", until=lambda evs: len(evs) >= 4)
@@ -227,7 +195,7 @@ def test_pending_retry_replays_as_run_fail(api: httpx.Client, platform: DevPlatf
     assert cap.events[1]["run"]["run_id"] == run_id
 
 
-def test_failed_run_is_run_fail_with_message(api: httpx.Client) -> None:
+def test_failed_run_is_run_fail_with_message(api: ApiClient) -> None:
     cap = read_sse(api, "POST", "/v1/streams/subscribe-with-event",
                    json={"event_type": "test:explode", "event_data": {}},
                    until=lambda evs: any(e["type"] == "run:fail" for e in evs))
@@ -235,19 +203,11 @@ def test_failed_run_is_run_fail_with_message(api: httpx.Client) -> None:
     assert cap.events[2]["run"]["result"]["$val"]["msg"] == "boom: nothing works"
 
 
-def test_env_subscribe_sees_flat_lifecycle(api: httpx.Client) -> None:
-    result: dict[str, Any] = {}
-
-    def listen() -> None:
-        result["cap"] = read_sse(api, "GET", "/v1/env/subscribe",
-                                 until=lambda evs: any(e["type"] == "run:stop" for e in evs))
-
-    thread = threading.Thread(target=listen)
-    thread.start()
-    time.sleep(0.7)
-    event = publish(api, "chat:message", {"message": "env"})
-    thread.join(10)
-    cap = result["cap"]
+def test_env_subscribe_sees_flat_lifecycle(api: ApiClient) -> None:
+    with SseSubscription(api, "GET", "/v1/env/subscribe",
+                         until=lambda evs: any(e["type"] == "run:stop" for e in evs)) as subscription:
+        event = api.publish("chat:message", {"message": "env"})
+        cap = subscription.result()
     start = next(e for e in cap.events if e["type"] == "run:start")
     stop = next(e for e in cap.events if e["type"] == "run:stop")
     for notice in (start, stop):
@@ -260,7 +220,7 @@ def test_env_subscribe_sees_flat_lifecycle(api: httpx.Client) -> None:
     assert isinstance(stop["duration_ms"], int)
 
 
-def test_run_stats_match_the_run_list(api: httpx.Client) -> None:
+def test_run_stats_match_the_run_list(api: ApiClient) -> None:
     stats = api.get("/v1/runs/stats").json()["data"]
     assert set(stats) == {"total_runs", "running", "succeeded", "failed", "cancelled"}
     assert stats["total_runs"] == api.get("/v1/runs").json()["pagination"]["total"]
@@ -268,7 +228,7 @@ def test_run_stats_match_the_run_list(api: httpx.Client) -> None:
         assert stats[status] == api.get("/v1/runs", params={"status": status}).json()["pagination"]["total"]
 
 
-def test_env_and_event_handlers(api: httpx.Client, platform: DevPlatform) -> None:
+def test_env_and_event_handlers(api: ApiClient, platform: DevPlatform) -> None:
     env = api.get("/v1/env").json()["data"]
     assert env["env_id"] == platform.state["env_id"] and env["active"] is True
     assert set(env) == {"env_id", "org_id", "name", "active"}
@@ -283,7 +243,7 @@ def test_env_and_event_handlers(api: httpx.Client, platform: DevPlatform) -> Non
     assert api.get("/v1/projects/nope/event-handlers").status_code == 404
 
 
-def test_stream_listing_and_detail(api: httpx.Client) -> None:
+def test_stream_listing_and_detail(api: ApiClient) -> None:
     cap = read_sse(api, "POST", "/v1/streams/subscribe-with-event",
                    json={"event_type": "test:explode", "event_data": {}},
                    until=lambda evs: any(e["type"] == "run:fail" for e in evs))
@@ -301,56 +261,63 @@ def test_stream_listing_and_detail(api: httpx.Client) -> None:
     assert api.get(f"/v1/streams/{uuid.uuid4()}").status_code == 404
 
 
-def test_live_data_without_gaps_or_duplicates_and_slow_client_dropped(api: httpx.Client,
+def data_seen(cap: SseCapture) -> list[int]:
+    return [e["payload"]["i"] for e in cap.events if e["type"] == "stream:data"]
+
+
+def test_live_data_without_gaps_or_duplicates_and_slow_client_dropped(api: ApiClient,
                                                                       platform: DevPlatform) -> None:
     """Many readers and one reader that never reads: every reader gets every message once,
     in order; the stalled one is dropped (the gateway's backlog bound is 256 KiB here)."""
-    event = publish(api, "nobody:listens", {})
+    event = api.publish("nobody:listens", {})
     stream_id, env_id = event["stream_id"], platform.state["env_id"]
-    total, readers = 300, 4
-    caps: list[Any] = []
-
-    def listen() -> None:
-        caps.append(read_sse(api, "GET", f"/v1/streams/{stream_id}/subscribe",
-                             until=lambda evs: sum(e["type"] == "stream:data" for e in evs) >= total))
-
-    threads = [threading.Thread(target=listen) for _ in range(readers)]
-    for t in threads:
-        t.start()
+    total, readers, burst = 300, 4, 5
+    path = f"/v1/streams/{stream_id}/subscribe"
     url = httpx.URL(platform.state["gateway_url"])
-    stalled = _open_stalled_subscriber(url.host, url.port or 80, platform.state["api_key"], stream_id)
-    time.sleep(1.0)
+    with contextlib.ExitStack() as opened:
+        subscriptions = [opened.enter_context(SseSubscription(
+            api, "GET", path, until=lambda evs: sum(e["type"] == "stream:data" for e in evs) >= total))
+            for _ in range(readers)]
+        opened.enter_context(_open_stalled_subscriber(url.host, url.port or 80, platform.state["api_key"], path))
 
-    async def produce() -> None:
-        nc = await nats.connect(platform.state["nats_url"])
-        pad = "x" * 20_000
-        for i in range(total):
-            body = {"type": "stream:data", "stream_data_id": str(i), "run_id": "r", "env_id": env_id,
-                    "stream_id": stream_id, "data_type": "t", "payload": {"i": i, "pad": pad}}
-            await nc.publish(subjects.live_subject(env_id, stream_id), json.dumps(body).encode())
-            if i % 5 == 0:
-                # Paced in small bursts (~100 KB), so readers that do read stay far below the
-                # backlog bound even on a busy machine, while the stalled one still exceeds it.
-                await nc.flush()
-                await asyncio.sleep(0.02)
-        await nc.drain()
+        async def produce() -> None:
+            nc = await nats.connect(platform.state["nats_url"])
+            pad = "x" * 20_000
+            for i in range(total):
+                body = {"type": "stream:data", "stream_data_id": str(i), "run_id": "r", "env_id": env_id,
+                        "stream_id": stream_id, "data_type": "t", "payload": {"i": i, "pad": pad}}
+                await nc.publish(subjects.live_subject(env_id, stream_id), json.dumps(body).encode())
+                if i % burst == burst - 1:
+                    # Flow control instead of pacing: the next burst (~100 KB) goes out once every
+                    # reading client has the previous one, so readers that read stay far below the
+                    # backlog bound on any machine, while the stalled one exceeds it.
+                    await nc.flush()
+                    await wait_until_async(functools.partial(_all_have, subscriptions, i + 1), 10,
+                                           interval=0.002, what=f"every reader at message {i}")
+            await nc.drain()
 
-    asyncio.run(produce())
-    for t in threads:
-        t.join(CAP_S + 5)
-    assert len(caps) == readers
-    for cap in caps:
-        seen = [e["payload"]["i"] for e in cap.events if e["type"] == "stream:data"]
-        assert seen == list(range(total))
-    wait_for(lambda: "dropping SSE client" in platform.log(), 5)
-    stalled.close()
+        asyncio.run(produce())
+        caps = [subscription.result() for subscription in subscriptions]
+        for cap in caps:
+            assert data_seen(cap) == list(range(total))
+        wait_until(lambda: "dropping SSE client" in platform.log(), 5, what="the stalled client dropped")
 
 
-def _open_stalled_subscriber(host: str, port: int, token: str, stream_id: str) -> Any:
-    import socket
+async def _all_have(subscriptions: list[SseSubscription], count: int) -> bool:
+    return all(len(data_seen(s.capture)) >= count for s in subscriptions)
 
-    sock = socket.create_connection((host, port))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.sendall(f"GET /v1/streams/{stream_id}/subscribe HTTP/1.1\r\nHost: {host}\r\n"
-                 f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n".encode())
-    return sock
+
+@contextlib.contextmanager
+def _open_stalled_subscriber(host: str, port: int, token: str, path: str) -> Iterator[socket.socket]:
+    """A subscriber that reads the response headers (it is live from then on) and nothing more."""
+    with socket.create_connection((host, port)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n"
+                     f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(1024)
+            assert chunk, f"the gateway closed the stalled subscription: {head!r}"
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 200"), head
+        yield sock

@@ -17,20 +17,10 @@ import grpc
 
 from services.core.pb import hot_scheduler_pb2 as pb
 from services.core.pb import hot_scheduler_pb2_grpc as pb_grpc
-from services.devtools.stack import free_port
-from tests.scheduler.conftest import Stack
-
-REPO = Path(__file__).resolve().parents[2]
-
-EVERY_SECOND = """
-::app::clock ns
-
-second
-meta {schedule: "* * * * * *"}
-fn (event) {
-  event
-}
-"""
+from tests.support.servers import REPO, free_port
+from tests.support.sources import EVERY_SECOND
+from tests.support.stack import Stack
+from tests.support.waiting import wait_until_async
 
 
 class SchedulerProcess:
@@ -53,24 +43,30 @@ class SchedulerProcess:
 
     async def status(self) -> pb.SchedulerStatus | None:
         try:
-            return await self.stub.GetStatus(pb.SchedulerStatusRequest(), timeout=1)
+            status: pb.SchedulerStatus = await self.stub.GetStatus(pb.SchedulerStatusRequest(), timeout=1)
         except grpc.aio.AioRpcError:
             return None
+        return status
 
     async def wait_leader(self, timeout: float) -> float:
+        """Seconds until this replica reports leadership."""
         start = time.monotonic()
-        while time.monotonic() - start < timeout:
+
+        async def leads() -> bool:
             status = await self.status()
-            if status is not None and status.leader:
-                return time.monotonic() - start
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"no leadership within {timeout} s:\n{self.log()}")
+            return status is not None and status.leader
+
+        try:
+            await wait_until_async(leads, timeout, interval=0.1, what="leadership")
+        except AssertionError as exc:
+            raise AssertionError(f"no leadership within {timeout} s:\n{self.log()}") from exc
+        return time.monotonic() - start
 
     async def wait_serving(self, timeout: float = 20) -> None:
-        start = time.monotonic()
-        while await self.status() is None:
-            assert time.monotonic() - start < timeout, self.log()
-            await asyncio.sleep(0.1)
+        async def serving() -> bool:
+            return await self.status() is not None
+
+        await wait_until_async(serving, timeout, interval=0.1, what=f"scheduler serving\n{self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
@@ -86,6 +82,16 @@ class SchedulerProcess:
         await self._channel.close()
 
 
+async def wait_fired_after(stack: Stack, instant: datetime, timeout: float = 15.0) -> None:
+    """Wait until a fire scheduled after `instant` is logged."""
+
+    async def fired() -> bool:
+        rows = await stack.rows("SELECT 1 FROM hot.schedule_log WHERE scheduled_time > %s LIMIT 1", instant)
+        return bool(rows)
+
+    await wait_until_async(fired, timeout, interval=0.1, what=f"a fire after {instant}")
+
+
 async def test_killing_the_leader_hands_over_without_missed_or_doubled_fires(stack: Stack, tmp_path: Path) -> None:
     await stack.deploy({"clock.hot": EVERY_SECOND})
     first = await SchedulerProcess(stack, tmp_path / "a.log").start()
@@ -95,7 +101,9 @@ async def test_killing_the_leader_hands_over_without_missed_or_doubled_fires(sta
         await first.wait_leader(10)
         await second.start()
         await second.wait_serving()
-        await asyncio.sleep(3.2)
+        # Let the leader fire for two more seconds while the standby serves: the standby's chance to
+        # (wrongly) take over, measured in fires rather than guessed in seconds.
+        await wait_fired_after(stack, datetime.now().astimezone() + timedelta(seconds=2))
         status = await second.status()
         assert status is not None and not status.leader, "the second replica must stay passive"
         first_status = await first.status()
@@ -105,7 +113,7 @@ async def test_killing_the_leader_hands_over_without_missed_or_doubled_fires(sta
         killed_at = datetime.now().astimezone()
         took = await second.wait_leader(10)
         assert took <= 5.0, f"standby took {took:.1f} s to take over"
-        await asyncio.sleep(3.5)
+        await wait_fired_after(stack, killed_at + timedelta(seconds=3))
     finally:
         await first.stop(signal.SIGKILL)
         await second.stop()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from services.core.ids import new_id
 from services.scheduler.clock import ManualClock, SystemClock
 from services.scheduler.retries import RetryDispatcher
-from tests.scheduler.conftest import Stack
+from tests.support.stack import Stack
+from tests.support.waiting import wait_until_async
 
 
 async def _pending_run(stack: Stack, retry_in_s: float) -> str:
@@ -24,12 +24,11 @@ async def _pending_run(stack: Stack, retry_in_s: float) -> str:
     return run_id
 
 
-async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll `predicate` until it holds, failing after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"condition not met within {timeout}s"
-        await asyncio.sleep(0.01)
+async def _until(predicate: Callable[[], bool], what: str) -> None:
+    async def holds() -> bool:
+        return predicate()
+
+    await wait_until_async(holds, timeout=10, what=what)
 
 
 async def test_due_retries_are_enqueued_once_and_only_when_due(stack: Stack) -> None:
@@ -60,10 +59,10 @@ async def test_the_dispatcher_waits_on_the_injected_clock(stack: Stack) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run(stop, is_leader=lambda: True))
     try:
-        await _until(lambda: dispatcher.rounds >= 1)
+        await _until(lambda: dispatcher.rounds >= 1, "a first dispatch round")
         assert dispatcher.loop.enqueued == 0  # the first round ran at the clock's time: not due yet
         clock.advance(timedelta(seconds=601))
-        await _until(lambda: dispatcher.loop.enqueued == 1)
+        await _until(lambda: dispatcher.loop.enqueued == 1, "the retry enqueued")
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
