@@ -147,6 +147,70 @@ class SseCaps:
                    total=read.integer("HOT_SSE_CAP_GLOBAL", 10_000))
 
 
+DAY_S = 86_400.0
+GIB = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long data is kept (read by the scheduler leader's retention sweeper,
+    `services/scheduler/retention.py`) and the JetStream limits of the `HOT_EVENTS` stream (read
+    by ingest and the executor when they declare it). Every age is in whole days; 0 keeps forever.
+
+    Attributes:
+        events_days: events, by `created_at` (`HOT_RETAIN_EVENTS_DAYS`, default 30). An event is
+            kept while any run or dead letter refers to it, while it is unpublished, and while
+            it is incomplete and the stream may still deliver it.
+        runs_days: terminal runs (succeeded, failed, cancelled) with their spans, by stop time
+            (`HOT_RETAIN_RUNS_DAYS`, default 30). `running` and `pending_retry` runs are kept.
+        spans_days: trace spans of terminal runs, by end time (`HOT_RETAIN_SPANS_DAYS`, default 7).
+        schedule_log_days: schedule fires, by `executed_at` (`HOT_RETAIN_SCHEDULE_LOG_DAYS`,
+            default 30); each schedule's latest fire is kept, schedules themselves always.
+        dead_letters_days: dead letters, by their latest replay or else their creation
+            (`HOT_RETAIN_DEAD_LETTERS_DAYS`, default 30), replayed or not.
+        sweep_interval_s: seconds between two sweeps (`HOT_RETENTION_SWEEP_SECONDS`, default 600).
+        batch_size: rows deleted per statement (`HOT_RETENTION_BATCH_SIZE`, default 1000).
+        batch_pause_s: pause between two batches, so the sweep never hogs the database
+            (`HOT_RETENTION_BATCH_PAUSE_SECONDS`, default 0.05).
+        events_max_age_days: JetStream drops a queued event message older than this
+            (`HOT_EVENTS_MAX_AGE_DAYS`, default 7; 0: no limit). The event row stays in PostgreSQL.
+        events_max_bytes: bytes the stream may hold; once full, publishes are refused and the
+            outbox sweeper re-publishes them later (`HOT_EVENTS_MAX_BYTES`, default 1 GiB; 0: no limit).
+    """
+
+    events_days: int = 30
+    runs_days: int = 30
+    spans_days: int = 7
+    schedule_log_days: int = 30
+    dead_letters_days: int = 30
+    sweep_interval_s: float = 600.0
+    batch_size: int = 1000
+    batch_pause_s: float = 0.05
+    events_max_age_days: int = 7
+    events_max_bytes: int = GIB
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> RetentionSettings:
+        read = EnvReader(env)
+        interval = read.number("HOT_RETENTION_SWEEP_SECONDS", 600.0)
+        if not interval > 0:
+            raise SettingsError(f"environment variable HOT_RETENTION_SWEEP_SECONDS must be above 0, got {interval}")
+        pause = read.number("HOT_RETENTION_BATCH_PAUSE_SECONDS", 0.05)
+        if not pause >= 0:
+            raise SettingsError(
+                f"environment variable HOT_RETENTION_BATCH_PAUSE_SECONDS must be at least 0, got {pause}")
+        return cls(events_days=read.integer("HOT_RETAIN_EVENTS_DAYS", 30, minimum=0),
+                   runs_days=read.integer("HOT_RETAIN_RUNS_DAYS", 30, minimum=0),
+                   spans_days=read.integer("HOT_RETAIN_SPANS_DAYS", 7, minimum=0),
+                   schedule_log_days=read.integer("HOT_RETAIN_SCHEDULE_LOG_DAYS", 30, minimum=0),
+                   dead_letters_days=read.integer("HOT_RETAIN_DEAD_LETTERS_DAYS", 30, minimum=0),
+                   sweep_interval_s=interval,
+                   batch_size=read.integer("HOT_RETENTION_BATCH_SIZE", 1000, minimum=1),
+                   batch_pause_s=pause,
+                   events_max_age_days=read.integer("HOT_EVENTS_MAX_AGE_DAYS", 7, minimum=0),
+                   events_max_bytes=read.integer("HOT_EVENTS_MAX_BYTES", GIB, minimum=0))
+
+
 @dataclass(frozen=True)
 class FaultSettings:
     """Fault injection for the crash-recovery tests; empty (off) in every real deployment.
@@ -192,6 +256,7 @@ class Settings:
         git_sha: reported by `GET /status` (`HOT_GIT_SHA`).
         tracing: see `TracingSettings`.
         sse / sse_caps: the gateway's SSE settings, see `SseOptions` and `SseCaps`.
+        retention: data lifetime and the events stream's limits, see `RetentionSettings`.
         faults: test-only fault injection, see `FaultSettings`.
     """
 
@@ -217,6 +282,7 @@ class Settings:
     tracing: TracingSettings = field(default_factory=TracingSettings)
     sse: SseOptions = field(default_factory=SseOptions)
     sse_caps: SseCaps = field(default_factory=SseCaps)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     faults: FaultSettings = field(default_factory=FaultSettings)
 
     @classmethod
@@ -246,6 +312,7 @@ class Settings:
             tracing=TracingSettings.from_env(env),
             sse=SseOptions.from_env(env),
             sse_caps=SseCaps.from_env(env),
+            retention=RetentionSettings.from_env(env),
             faults=FaultSettings.from_env(env),
         )
 

@@ -7,10 +7,11 @@ import logging
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from services.core import subjects
+from services.core.config import DAY_S, RetentionSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +35,31 @@ async def connect(url: str, *, name: str) -> Client:
                               disconnected_cb=on_disconnect, reconnected_cb=on_reconnect, error_cb=on_error)
 
 
-async def ensure_event_stream(js: JetStreamContext) -> None:
-    """Declare the events stream (idempotent). Work-queue retention: a message leaves once acked."""
-    config = StreamConfig(
+def event_stream_config(limits: RetentionSettings) -> StreamConfig:
+    """The events stream: a work queue (a message leaves once acked) with two limits.
+
+    `max_age` drops a message older than `events_max_age_days` whether or not it was consumed;
+    its event row stays in PostgreSQL, unfinished (`completed_at IS NULL`), and setting its
+    `published_at` back to NULL makes ingest's outbox sweeper publish it again. `max_bytes`
+    refuses new publishes once the stream is full (`DiscardPolicy.NEW`, never dropping queued
+    events): the refused events keep `published_at IS NULL` and the outbox sweeper re-publishes
+    them when executors have made room. 0 means no limit (JetStream's -1)."""
+    return StreamConfig(
         name=subjects.EVENTS_STREAM,
         subjects=[subjects.EVENTS_SUBJECTS],
         retention=RetentionPolicy.WORK_QUEUE,
         storage=StorageType.FILE,
         duplicate_window=DEDUP_WINDOW_S,
+        max_age=limits.events_max_age_days * DAY_S,
+        max_bytes=limits.events_max_bytes or -1,
+        discard=DiscardPolicy.NEW,
     )
+
+
+async def ensure_event_stream(js: JetStreamContext, limits: RetentionSettings | None = None) -> None:
+    """Declare the events stream (idempotent), or update an existing one to the configured limits
+    (`RetentionSettings.events_max_age_days` / `events_max_bytes`, defaults when None)."""
+    config = event_stream_config(limits or RetentionSettings())
     try:
         await js.stream_info(subjects.EVENTS_STREAM)
     except NotFoundError:

@@ -61,7 +61,7 @@ async def run_executor(settings: Settings, stop: asyncio.Event) -> None:
     pool = await db.open_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     nc = await messaging.connect(settings.nats_url, name="hot-executor")
     js = nc.jetstream()
-    await messaging.ensure_event_stream(js)
+    await messaging.ensure_event_stream(js, settings.retention)
     ingest_events = IngestEvents(settings.ingest_addr)
 
     trace_calls = settings.tracing.interpreter_spans

@@ -34,7 +34,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     pool = await db.open_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     nc = await messaging.connect(settings.nats_url, name="hot-ingest")
     js = nc.jetstream()
-    await messaging.ensure_event_stream(js)
+    await messaging.ensure_event_stream(js, settings.retention)
     publisher = EventPublisher(js, pool)
     servicer = IngestServicer(pool, publisher, nc, fault_exit_before_publish=settings.faults.exit_before_publish)
     await DeadLetterListener(nc, js, pool).start()

@@ -1,7 +1,8 @@
 """Entry point: `python -m services.scheduler`.
 
 Settings (`services.core.config.Settings`): DATABASE_URL (required), HOT_INGEST_ADDR (required:
-fires and retries go through ingest), HOT_GRPC_LISTEN, HOT_SCHEDULER_BACKFILL.
+fires and retries go through ingest), HOT_GRPC_LISTEN, HOT_SCHEDULER_BACKFILL, and retention
+(`RetentionSettings`: HOT_RETAIN_*_DAYS, HOT_RETENTION_*).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from services.core.process import run_service
 from services.scheduler.clock import SystemClock
 from services.scheduler.ingest_sink import IngestSink
 from services.scheduler.node import SchedulerNode
+from services.scheduler.retention import RetentionSweeper
 from services.scheduler.retries import RetryDispatcher
 from services.scheduler.servicer import SchedulerServicer
 
@@ -46,8 +48,12 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     # Due retries (pending_retry runs) are handed to ingest by the leader.
     retries = RetryDispatcher(pool, sink, clock)
     retry_task = asyncio.create_task(retries.run(stop, is_leader=lambda: node.is_leader))
+    # Old rows are deleted by the leader too, off the hot path, in small batches.
+    sweeper = RetentionSweeper(pool, clock, settings.retention)
+    retention_task = asyncio.create_task(sweeper.run(stop, is_leader=lambda: node.is_leader))
     await stop.wait()
     await retry_task
+    await retention_task
     log.info("scheduler stopping")
     election.cancel()
     with contextlib.suppress(asyncio.CancelledError):
