@@ -37,7 +37,8 @@ class AgedRows:
         event_id = new_id()
         await self._exec(
             "INSERT INTO hot.event (event_id, env_id, stream_id, event_type, event_data, event_time, created_at, "
-            "published_at, completed_at, retry_of_run_id) VALUES (%s, %s, %s, 'order:placed', '{}', %s, %s, %s, %s, %s)",
+            "published_at, completed_at, retry_of_run_id) "
+            "VALUES (%s, %s, %s, 'order:placed', '{}', %s, %s, %s, %s, %s)",
             event_id, self.env_id, stream_id, created, created, created if published is _UNSET else published,
             created if completed is _UNSET else completed, retry_of_run_id)
         return event_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.core.config import Settings, SettingsError, SseCaps, TracingSettings
+from services.core.config import RetentionSettings, Settings, SettingsError, SseCaps, TracingSettings
 from services.devtools.settings import DevSettings
 
 
@@ -46,3 +46,29 @@ def test_dev_settings_read_the_stack_and_the_platform() -> None:
     assert dev.stack.pg_run_as == "nobody" and dev.platform.nats_url == "nats://127.0.0.1:4333"
     with pytest.raises(SettingsError, match="HOT_DEV_EXECUTORS"):
         DevSettings.from_env({"HOT_DEV_EXECUTORS": "0"})
+
+
+def test_retention_defaults_and_values() -> None:
+    assert Settings.from_env({}).retention == RetentionSettings(
+        events_days=30, runs_days=30, spans_days=7, schedule_log_days=30, dead_letters_days=30,
+        sweep_interval_s=600.0, batch_size=1000, batch_pause_s=0.05, events_max_age_days=7,
+        events_max_bytes=1024 ** 3)
+    retention = Settings.from_env({
+        "HOT_RETAIN_EVENTS_DAYS": "0", "HOT_RETAIN_RUNS_DAYS": "90", "HOT_RETAIN_SPANS_DAYS": "2",
+        "HOT_RETAIN_SCHEDULE_LOG_DAYS": "3", "HOT_RETAIN_DEAD_LETTERS_DAYS": "4", "HOT_RETENTION_SWEEP_SECONDS": "60",
+        "HOT_RETENTION_BATCH_SIZE": "500", "HOT_RETENTION_BATCH_PAUSE_SECONDS": "0", "HOT_EVENTS_MAX_AGE_DAYS": "1",
+        "HOT_EVENTS_MAX_BYTES": "0"}).retention
+    assert retention == RetentionSettings(events_days=0, runs_days=90, spans_days=2, schedule_log_days=3,
+                                          dead_letters_days=4, sweep_interval_s=60.0, batch_size=500,
+                                          batch_pause_s=0.0, events_max_age_days=1, events_max_bytes=0)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("HOT_RETAIN_EVENTS_DAYS", "-1"), ("HOT_RETAIN_RUNS_DAYS", "1.5"), ("HOT_RETAIN_SPANS_DAYS", "week"),
+    ("HOT_RETAIN_SCHEDULE_LOG_DAYS", "-2"), ("HOT_RETAIN_DEAD_LETTERS_DAYS", "x"),
+    ("HOT_RETENTION_SWEEP_SECONDS", "0"), ("HOT_RETENTION_SWEEP_SECONDS", "nan"), ("HOT_RETENTION_BATCH_SIZE", "0"),
+    ("HOT_RETENTION_BATCH_PAUSE_SECONDS", "-0.1"), ("HOT_EVENTS_MAX_AGE_DAYS", "-7"), ("HOT_EVENTS_MAX_BYTES", "1GiB"),
+])
+def test_a_bad_retention_value_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
