@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import nats
 import pytest
-from nats.js.api import DiscardPolicy
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import APIError
 
 from services.core import messaging, subjects
@@ -46,5 +46,22 @@ async def test_a_full_stream_refuses_new_events_and_keeps_the_queued_ones() -> N
             assert 0 < accepted < 100
             info = await js.stream_info(subjects.EVENTS_STREAM)
             assert info.state.messages == accepted and info.state.first_seq == 1, "nothing queued was dropped"
+        finally:
+            await nc.close()
+
+
+async def test_a_stream_declared_before_the_limits_is_updated_in_place() -> None:
+    with embedded_nats() as url:  # its own server: the stream starts as older releases declared it
+        nc = await nats.connect(url)
+        try:
+            js = nc.jetstream()
+            await js.add_stream(StreamConfig(name=subjects.EVENTS_STREAM, subjects=[subjects.EVENTS_SUBJECTS],
+                                             retention=RetentionPolicy.WORK_QUEUE, storage=StorageType.FILE))
+            await js.publish(subjects.events_subject("env-upgrade"), b"queued before the upgrade")
+            await messaging.ensure_event_stream(js, RetentionSettings(events_max_age_days=3, events_max_bytes=10**8))
+            info = await js.stream_info(subjects.EVENTS_STREAM)
+            assert (info.config.max_age, info.config.max_bytes, info.config.discard) == (
+                3 * 86_400, 10**8, DiscardPolicy.NEW)
+            assert info.state.messages == 1, "the queued event survives the update"
         finally:
             await nc.close()
