@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hotlang.compiler.context import Ctx
-from hotlang.errors import Frame, HotRuntimeError
+from hotlang.errors import Frame, HotRuntimeError, python_error
 from hotlang.runtime.display import to_str
 from hotlang.runtime.functions import MISSING, Function
 from hotlang.runtime.results import consume, halt_on_err
@@ -47,7 +47,7 @@ def predicate_truth(value: Any) -> bool:
 
 
 def internal_error(exc: Exception, frame: Frame) -> HotRuntimeError:
-    error = HotRuntimeError(f"{type(exc).__name__}: {exc}")
+    error = python_error(exc, "")
     error.add_frame(frame)
     return error
 
