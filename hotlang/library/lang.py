@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time as clock
 from datetime import UTC, datetime
@@ -109,7 +108,9 @@ def ctx_set(key: Any, value: Any) -> Any:
 
 @env.native("get", 1, 2, core=False)
 def env_get(name: Any, default: Any = None) -> Any:
-    return os.environ.get(expect_str("::hot::env/get", name), default)
+    """The variable as the run's host allows Hot code to see it (never the service's own environment)."""
+    value = current_run().host.env(expect_str("::hot::env/get", name))
+    return default if value is None else value
 
 
 UNITS = {

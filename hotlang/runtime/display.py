@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from hotlang.errors import HotLimitExceeded
+from hotlang.runtime.limits import check_text, current_limits
+from hotlang.runtime.numbers import int_text
 from hotlang.runtime.run import current_run
 from hotlang.runtime.values import FunctionValue, HotIter, Tagged
 
@@ -27,32 +30,66 @@ def to_str(value: Any) -> str:
             converted, text = arrows.convert(value, "::hot::type/Str")
             if converted:
                 return to_str(text)
-    return _literal(value, top=True)
+    if kind is int:
+        return int_text(value)
+    return check_text(_literal(value, _Budget("Str"), top=True), "Str")
 
 
-def _literal(value: Any, *, top: bool = False) -> str:
+class _Budget:
+    """The characters one conversion may still write: a shared Vec nested in itself by reference
+    (``map(v, (_) { v })``) would otherwise print as a text far larger than memory."""
+
+    __slots__ = ("left", "what")
+
+    def __init__(self, what: str) -> None:
+        self.left = current_limits().max_bytes
+        self.what = what
+
+    def spend(self, text: str) -> str:
+        """Count a leaf's text against the budget; return it."""
+        self.charge(len(text))
+        return text
+
+    def charge(self, count: int) -> None:
+        """Count ``count`` characters (brackets and separators of a collection, a leaf's text)."""
+        self.left -= count
+        if self.left < 0:
+            limit = current_limits().max_bytes
+            raise HotLimitExceeded(
+                f"{self.what} would produce a Str longer than the limit of {limit:,} bytes (max_bytes)",
+                limit="max_bytes",
+            )
+
+
+def _literal(value: Any, budget: _Budget, *, top: bool = False) -> str:
     kind = type(value)
     if kind is str:
-        return value if top else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'  # type: ignore[no-any-return]
+        return budget.spend(value if top else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
-        return str(value)
+        return budget.spend(int_text(value))
     if kind is Decimal:
-        return format_dec(value)
+        return budget.spend(format_dec(value))
     if value is None:
         return ""
     if kind is list:
-        return "[" + ", ".join(_literal(item) for item in value) + "]"
+        budget.charge(2 * len(value) + 2)
+        return "[" + ", ".join([_literal(item, budget) for item in value]) + "]"
     if kind is dict:
-        entries = [f"{key}: {_literal(item)}" for key, item in value.items() if not str(key).startswith("$")]
+        budget.charge(4 * len(value) + 2)
+        entries = [
+            f"{budget.spend(str(key))}: {_literal(item, budget)}"
+            for key, item in value.items()
+            if not str(key).startswith("$")
+        ]
         return "{" + ", ".join(entries) + "}"
     if kind is bytes:
-        return "Bytes(" + _literal(list(value)) + ")"
+        return "Bytes(" + _literal(list(value), budget) + ")"
     if kind is Tagged:
         if value.kind in (1, 2):
             name = "Ok" if value.kind == 1 else "Err"
-            return f"{name}({_literal(value.payload)})"
+            return f"{name}({_literal(value.payload, budget)})"
         return f"{value.type_path}({{}})"
     if isinstance(value, FunctionValue):
         return value.name
@@ -66,18 +103,24 @@ def display(value: Any) -> str:
     if value is None:
         return "null"
     if type(value) is list or type(value) is dict:
-        return _literal_display(value)
+        return check_text(_literal_display(value, _Budget("printing a value")), "printing a value")
     return to_str(value)
 
 
-def _literal_display(value: Any) -> str:
+def _literal_display(value: Any, budget: _Budget) -> str:
     """Like ``Str`` but with ``null`` written out, so printed collections stay readable."""
     kind = type(value)
     if value is None:
         return "null"
     if kind is list:
-        return "[" + ", ".join(_literal_display(item) for item in value) + "]"
+        budget.charge(2 * len(value) + 2)
+        return "[" + ", ".join([_literal_display(item, budget) for item in value]) + "]"
     if kind is dict:
-        entries = [f"{key}: {_literal_display(item)}" for key, item in value.items() if not str(key).startswith("$")]
+        budget.charge(4 * len(value) + 2)
+        entries = [
+            f"{budget.spend(str(key))}: {_literal_display(item, budget)}"
+            for key, item in value.items()
+            if not str(key).startswith("$")
+        ]
         return "{" + ", ".join(entries) + "}"
-    return _literal(value)
+    return _literal(value, budget)

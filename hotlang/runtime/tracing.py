@@ -105,7 +105,7 @@ def value_text(value: Any, cap: int = VALUE_CAP) -> str:
 def _display(value: Any) -> str:
     try:
         return to_str(value)
-    except Exception as error:  # noqa: BLE001 - a value that cannot display itself is named by its type
+    except Exception as error:  # a value that cannot display itself is named by its type
         if is_uncatchable(error):
             raise
         return f"<{type(value).__name__}>"
@@ -114,7 +114,7 @@ def _display(value: Any) -> str:
 def _leaf(value: Any) -> str:
     try:
         return json.dumps(to_json(value), ensure_ascii=False, default=str)
-    except Exception as error:  # noqa: BLE001 - functions, thunks, iterators: record their display form
+    except Exception as error:  # functions, thunks, iterators: record their display form
         if is_uncatchable(error):
             raise
         return json.dumps(_display(value), ensure_ascii=False)
