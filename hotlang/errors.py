@@ -8,6 +8,7 @@ Python traceback.
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +154,8 @@ def python_error(exc: Exception, prefix: str) -> HotRuntimeError:
     if isinstance(exc, MemoryError):
         return HotMemoryLimit()
     text = str(exc)
+    if isinstance(exc, decimal.Overflow):
+        return HotRuntimeError(f"{prefix}the Dec result is too large (beyond 1E+999999)")
     if isinstance(exc, ValueError) and "integer string conversion" in text:
         return HotLimitExceeded(
             f"{prefix}an Int has too many digits to convert to or from text (max_int_digits)", limit="max_int_digits"
