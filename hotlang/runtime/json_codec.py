@@ -26,6 +26,7 @@ from typing import Any
 from hotlang.errors import HotRuntimeError
 from hotlang.runtime.display import to_str
 from hotlang.runtime.keys import hot_key
+from hotlang.runtime.numbers import int_text, parse_int
 from hotlang.runtime.values import FunctionValue, HotIter, Tagged, Thunk
 
 
@@ -75,6 +76,9 @@ def from_json(value: Any) -> Any:
     raise HotRuntimeError(f"cannot use a value of Python type {kind.__name__} as a Hot value")
 
 
+_BIG_INT = 1 << 13_000
+"""Ints at least this large (~3,900 digits) are written through Decimal."""
+
 _MARK = "\ue000"
 _DEC_MARKER = re.compile(f'"{_MARK}(\\d+){_MARK}"')
 
@@ -82,6 +86,9 @@ _DEC_MARKER = re.compile(f'"{_MARK}(\\d+){_MARK}"')
 def _encodable(value: Any, decimals: list[Decimal]) -> Any:
     """Like :func:`to_json`, but Decs become numbered marker strings :func:`dumps` swaps for their digits."""
     kind = type(value)
+    if kind is int and not -_BIG_INT < value < _BIG_INT:
+        decimals.append(Decimal(value))  # past Python's 4,300-digit text limit: written like a Dec
+        return f"{_MARK}{len(decimals) - 1}{_MARK}"
     if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is Decimal:
@@ -123,7 +130,9 @@ def _write(value: Any, out: list[str]) -> None:
         out.append("}")
     elif kind is Tagged:
         _write(to_json(value) if not value.has_payload else {"$type": value.type_path, "$val": value.payload}, out)
-    elif kind in (str, int, bool) or value is None:
+    elif kind is int:
+        out.append(int_text(value))
+    elif kind in (str, bool) or value is None:
         out.append(json.dumps(value, ensure_ascii=False))
     else:
         _write(to_json(value), out)
@@ -152,10 +161,14 @@ def _object(pairs: dict[str, Any]) -> Any:
     return pairs
 
 
+def _parse_int(text: str) -> int:
+    return parse_int(text, "from-json")
+
+
 def loads(text: str) -> Any:
     """Hot's ``from-json``: numbers with a fraction become exact Decs; tags are restored."""
     try:
-        return json.loads(text, parse_float=Decimal, object_hook=_object)
+        return json.loads(text, parse_float=Decimal, parse_int=_parse_int, object_hook=_object)
     except json.JSONDecodeError as error:
         raise HotRuntimeError(
             f"from-json: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"

@@ -121,6 +121,14 @@ def check_text(text: str, what: str) -> str:
     return text
 
 
+def check_joined(texts: Sequence[str], separator: str, what: str) -> None:
+    """Halt before ``separator.join(texts)`` if the result would be larger than ``max_bytes``."""
+    gaps = max(len(texts) - 1, 0)
+    chars = sum(map(len, texts)) + gaps * len(separator)
+    if chars > current_limits().max_bytes // 4:
+        check_bytes(sum(map(utf8_size, texts)) + gaps * utf8_size(separator), what)
+
+
 def int_digits(bits: int) -> int:
     """Decimal digits of an Int of ``bits`` bits (exact within one digit)."""
     return int(bits * _DIGITS_PER_BIT) + 1 if bits > 0 else 1
