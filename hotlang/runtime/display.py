@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -39,11 +40,23 @@ class _Budget:
     """The characters one conversion may still write: a shared Vec nested in itself by reference
     (``map(v, (_) { v })``) would otherwise print as a text far larger than memory."""
 
-    __slots__ = ("left", "what")
+    __slots__ = ("left", "seen", "what")
 
     def __init__(self, what: str) -> None:
         self.left = current_limits().max_bytes
         self.what = what
+        self.seen: dict[int, str] = {}
+        """Text of each collection already written, by ``id``: written once, counted at every use."""
+
+    def cached(self, value: list[Any] | dict[Any, Any], write: Callable[[], str]) -> str:
+        """The text of a collection: from :attr:`seen` (counted again) or written now."""
+        key = id(value)
+        text = self.seen.get(key)
+        if text is not None:
+            return self.spend(text)
+        text = write()
+        self.seen[key] = text
+        return text
 
     def spend(self, text: str) -> str:
         """Count a leaf's text against the budget; return it."""
@@ -73,17 +86,8 @@ def _literal(value: Any, budget: _Budget, *, top: bool = False) -> str:
         return budget.spend(format_dec(value))
     if value is None:
         return ""
-    if kind is list:
-        budget.charge(2 * len(value) + 2)
-        return "[" + ", ".join([_literal(item, budget) for item in value]) + "]"
-    if kind is dict:
-        budget.charge(4 * len(value) + 2)
-        entries = [
-            f"{budget.spend(str(key))}: {_literal(item, budget)}"
-            for key, item in value.items()
-            if not str(key).startswith("$")
-        ]
-        return "{" + ", ".join(entries) + "}"
+    if kind is list or kind is dict:
+        return budget.cached(value, lambda: _collection(value, budget, _literal))
     if kind is bytes:
         return "Bytes(" + _literal(list(value), budget) + ")"
     if kind is Tagged:
@@ -112,15 +116,20 @@ def _literal_display(value: Any, budget: _Budget) -> str:
     kind = type(value)
     if value is None:
         return "null"
-    if kind is list:
-        budget.charge(2 * len(value) + 2)
-        return "[" + ", ".join([_literal_display(item, budget) for item in value]) + "]"
-    if kind is dict:
-        budget.charge(4 * len(value) + 2)
-        entries = [
-            f"{budget.spend(str(key))}: {_literal_display(item, budget)}"
-            for key, item in value.items()
-            if not str(key).startswith("$")
-        ]
-        return "{" + ", ".join(entries) + "}"
+    if kind is list or kind is dict:
+        return budget.cached(value, lambda: _collection(value, budget, _literal_display))
     return _literal(value, budget)
+
+
+def _collection(value: Any, budget: _Budget, item_text: Callable[[Any, _Budget], str]) -> str:
+    """``[a, b]`` or ``{k: v}`` with each item written by ``item_text``, brackets and separators counted."""
+    if type(value) is list:
+        budget.charge(2 * len(value) + 2)
+        return "[" + ", ".join([item_text(item, budget) for item in value]) + "]"
+    budget.charge(4 * len(value) + 2)
+    entries = [
+        f"{budget.spend(str(key))}: {item_text(item, budget)}"
+        for key, item in value.items()
+        if not str(key).startswith("$")
+    ]
+    return "{" + ", ".join(entries) + "}"
