@@ -91,7 +91,8 @@ def check_size(count: int, what: str) -> None:
     limit = current_limits().max_items
     if count > limit:
         raise HotLimitExceeded(
-            f"{what} would hold {count:,} items, more than the limit of {limit:,} items (max_items)", limit="max_items"
+            f"{what} would hold {_amount(count)} items, more than the limit of {limit:,} items (max_items)",
+            limit="max_items",
         )
 
 
@@ -100,7 +101,7 @@ def check_bytes(size: int, what: str, kind: str = "a Str") -> None:
     limit = current_limits().max_bytes
     if size > limit:
         raise HotLimitExceeded(
-            f"{what} would produce {kind} of {size:,} bytes, more than the limit of {limit:,} bytes (max_bytes)",
+            f"{what} would produce {kind} of {_amount(size)} bytes, more than the limit of {limit:,} bytes (max_bytes)",
             limit="max_bytes",
         )
 
@@ -139,7 +140,7 @@ def check_int_digits(digits: int, what: str) -> None:
     limit = current_limits().max_int_digits
     if digits > limit:
         raise HotLimitExceeded(
-            f"{what} would produce an Int of ~{_rounded(digits):,} digits, "
+            f"{what} would produce an Int of ~{_rounded(digits)} digits, "
             f"more than the limit of {limit:,} digits (max_int_digits)",
             limit="max_int_digits",
         )
@@ -159,12 +160,19 @@ def check_int(value: int, what: str) -> int:
     return value
 
 
-def _rounded(count: int) -> int:
-    """``count`` to five significant digits, for estimates (``301,029,996`` → ``301,030,000``)."""
-    if count < 100_000:
-        return count
-    scale = 10 ** (len(str(count)) - 5)
-    return round(count / scale) * scale
+def _amount(count: int) -> str:
+    """``count`` for a message: ``1,234``, or ``10^40,000`` when it is too long to write out."""
+    if count.bit_length() > 200:
+        return f"10^{int_digits(count.bit_length()) - 1:,}"
+    return f"{count:,}"
+
+
+def _rounded(count: int) -> str:
+    """An estimate to five significant digits (``301,029,996`` → ``301,030,000``)."""
+    if count < 100_000 or count.bit_length() > 200:
+        return _amount(count)
+    scale: int = 10 ** (len(str(count)) - 5)
+    return f"{(count + scale // 2) // scale * scale:,}"
 
 
 GRACE_SECONDS = 1.0

@@ -163,7 +163,7 @@ def test_doubling_concat_and_templates_stop_at_max_bytes(program: Program) -> No
 def test_max_bytes_counts_utf8_bytes_and_is_configurable(program: Program) -> None:
     small = Limits(max_bytes=1000)
     error = refused(program, "upper", [501], small)  # 501 "ß" are 501 characters but 1,002 bytes
-    assert "pad-end would produce a Str of 1,002 bytes, more than the limit of 1,000 bytes (max_bytes)" == str(error)
+    assert str(error) == "pad-end would produce a Str of 1,002 bytes, more than the limit of 1,000 bytes (max_bytes)"
     assert program.call("::bombs/upper", [500], limits=small) == 1000  # "SS" × 500
     assert "pad-end would produce a Str of 1,001 bytes" in str(refused(program, "pad", [1001], small))
     assert program.call("::bombs/pad", [1000], limits=small) == 1000
@@ -234,3 +234,11 @@ def test_shared_references_cannot_amplify_str_or_json(program: Program) -> None:
         refused(program, "shared-json", [100_000])
     )
     assert program.call("::bombs/shared-json", [300]) > 0
+
+
+def test_astronomical_sizes_are_named_without_writing_them_out() -> None:
+    program = load_program({"a.hot": "::a ns\nr fn () { range(0, pow(10, 90000)) }\np fn () { pow(3, pow(10, 5000)) }"})
+    with pytest.raises(HotLimitExceeded, match=r"range would hold 10\^90,000 items"):
+        program.call("::a/r", [])
+    with pytest.raises(HotLimitExceeded, match=r"pow would produce an Int of ~10\^4,999 digits"):
+        program.call("::a/p", [])

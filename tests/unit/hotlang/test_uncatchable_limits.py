@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+
 import pytest
 
 from hotlang import (
