@@ -8,6 +8,7 @@ Python traceback.
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,14 +110,31 @@ class HotAssertionFailed(HotFailure):
 
 
 class HotLimitExceeded(HotRuntimeError):
-    """A run went past one of its limits (time, size, depth). Inspectors such as ``is-err`` never swallow it."""
+    """A run went past one of its limits (time, size, depth, memory).
+
+    Hot code cannot catch it: inspectors such as ``is-err``, ``if-err`` and ``not``, the
+    logic operators and pattern matching all let it through (see :func:`is_uncatchable`).
+    ``limit`` names the :class:`~hotlang.runtime.limits.Limits` field that was exceeded
+    (``max_int_digits``, ``max_bytes``, …) when there is one.
+    """
+
+    def __init__(self, message: str, *, limit: str | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class HotMemoryLimit(HotLimitExceeded):
+    """Python ran out of memory inside the interpreter (the worker's memory limit was reached)."""
+
+    def __init__(self, message: str = "the run ran out of memory (the memory limit of its worker was reached)") -> None:
+        super().__init__(message, limit="memory")
 
 
 class HotTimeLimit(HotLimitExceeded):
     """The run's time budget ran out. Built without arguments so it can be raised into a running thread."""
 
-    def __init__(self, message: str = "the run took longer than its time limit and was stopped") -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "the run took longer than its time limit and was stopped (max_seconds)") -> None:
+        super().__init__(message, limit="max_seconds")
 
 
 class HotStopped(HotCancelled):
@@ -124,3 +142,32 @@ class HotStopped(HotCancelled):
 
     def __init__(self, msg: str = "Run stopped", data: Any = None) -> None:
         super().__init__(msg, data)
+
+
+def python_error(exc: Exception, prefix: str) -> HotRuntimeError:
+    """The Hot error for a Python exception that escaped a native or generated code.
+
+    Running out of memory and Python's Int-to-text digit limit are limits of the run, not bugs
+    in it, so they become :class:`HotLimitExceeded` (uncatchable); anything else is a halt whose
+    message starts with ``prefix`` (``"concat failed: "``) and names the Python exception.
+    """
+    if isinstance(exc, MemoryError):
+        return HotMemoryLimit()
+    text = str(exc)
+    if isinstance(exc, decimal.Overflow):
+        return HotRuntimeError(f"{prefix}the Dec result is too large (beyond 1E+999999)")
+    if isinstance(exc, ValueError) and "integer string conversion" in text:
+        return HotLimitExceeded(
+            f"{prefix}an Int has too many digits to convert to or from text (max_int_digits)", limit="max_int_digits"
+        )
+    return HotRuntimeError(f"{prefix}{type(exc).__name__}: {text}")
+
+
+def is_uncatchable(error: BaseException) -> bool:
+    """True for the errors no Hot construct may turn into a value: limits, stops and cancellations.
+
+    Every place that converts a halt into a Hot value (``is-err``, ``if-err``, ``not``, ``and``/``or``,
+    assertions, a match type atom that fails to resolve) re-raises these instead, so a run that hit
+    its time or size limit, or was told to stop, ends with that error whatever the code around it.
+    """
+    return isinstance(error, HotLimitExceeded | HotCancelled | MemoryError | RecursionError)

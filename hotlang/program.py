@@ -17,7 +17,7 @@ from typing import Any
 from hotlang.compiler import Ctx, Unit, compile_statement, top_level_function
 from hotlang.compiler.names import bound_names
 from hotlang.compiler.typedefs import define_type
-from hotlang.errors import Frame, HotRuntimeError
+from hotlang.errors import Frame, HotLimitExceeded, HotRuntimeError
 from hotlang.library import core_library
 from hotlang.runtime.functions import MISSING, FunctionAlias, Scope
 from hotlang.runtime.host import Host, NullHost
@@ -180,9 +180,10 @@ class Program:
             try:
                 return fn.call(args)
             except RecursionError:
-                raise HotRuntimeError(
+                raise HotLimitExceeded(
                     f"maximum call depth exceeded while running {name or fn.name}: "
-                    f"the recursion is deeper than {MAX_DEPTH:,} calls (tail calls do not count)"
+                    f"the recursion is deeper than {MAX_DEPTH:,} calls (tail calls do not count)",
+                    limit="call depth",
                 ) from None
             finally:
                 leave_run(token)
@@ -220,7 +221,7 @@ class Program:
                 for item in pending:
                     self._run_top_level(item)
             except RecursionError:
-                raise HotRuntimeError("maximum call depth exceeded while loading") from None
+                raise HotLimitExceeded("maximum call depth exceeded while loading", limit="call depth") from None
             finally:
                 leave_run(token)
 

@@ -15,7 +15,7 @@ from hotlang.compiler.dispatch import compile_expr, handles
 from hotlang.compiler.generated import CompiledFunction
 from hotlang.compiler.traced import TracedFunction
 from hotlang.compiler.values import compile_ref, settle
-from hotlang.errors import Frame, HotCancelled, HotLimitExceeded, HotRuntimeError
+from hotlang.errors import Frame, HotLimitExceeded, HotRuntimeError, is_uncatchable, python_error
 from hotlang.runtime.functions import Eval, Function, FunctionAlias, Native, Scope, TailCall
 from hotlang.runtime.values import FunctionValue, Tagged, Thunk, force, is_truthy, type_name
 from hotlang.syntax import nodes
@@ -40,7 +40,7 @@ def resolve_callable(value: Any, ctx: Ctx, node: nodes.Node) -> FunctionValue:
 
 
 def _too_deep(frame: Frame) -> HotRuntimeError:
-    error = HotRuntimeError("maximum call depth exceeded (the recursion is too deep)")
+    error = HotLimitExceeded("maximum call depth exceeded (the recursion is too deep)", limit="call depth")
     error.add_frame(frame)
     return error
 
@@ -159,7 +159,7 @@ def _compile_plain_call(node: nodes.Call, ctx: Ctx, tail: bool) -> Eval:
 
 
 def _native_failed(fn: Native, exc: Exception, frame: Frame) -> HotRuntimeError:
-    error = HotRuntimeError(f"{fn.name} failed: {type(exc).__name__}: {exc}")
+    error = python_error(exc, f"{fn.name} failed: ")
     error.add_frame(frame)
     return error
 
@@ -217,9 +217,9 @@ def _test(evaluate: Eval, scope: Scope) -> tuple[bool, Any]:
     """Evaluate a logic operand: Err and halts count as falsy (spec §3.4)."""
     try:
         value = force(evaluate(scope))
-    except (HotCancelled, HotLimitExceeded):
-        raise
-    except HotRuntimeError:
+    except HotRuntimeError as error:
+        if is_uncatchable(error):
+            raise
         return False, None
     return is_truthy(value), value
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from hotlang.compiler.context import Ctx
-from hotlang.errors import Frame, HotRuntimeError
+from hotlang.errors import Frame, HotRuntimeError, python_error
 from hotlang.runtime.display import to_str
 from hotlang.runtime.functions import MISSING, Function
+from hotlang.runtime.limits import check_text
 from hotlang.runtime.results import consume, halt_on_err
 from hotlang.runtime.values import FunctionValue, Tagged, Thunk, force, is_truthy
 from hotlang.syntax import nodes
@@ -34,6 +35,15 @@ def to_text(value: Any) -> str:
     return value if type(value) is str else to_str(value)
 
 
+TEMPLATE_UNCHECKED = 1024
+"""Templates shorter than this many characters (at most 4 KiB of UTF-8) skip the ``max_bytes`` check."""
+
+
+def template_text(text: str) -> str:
+    """A long template's text, held to ``max_bytes`` (``"${s}${s}"`` in a loop doubles each time)."""
+    return check_text(text, "a string template")
+
+
 def truthy(value: Any) -> bool:
     if type(value) is Thunk:
         value = force(value)
@@ -47,7 +57,7 @@ def predicate_truth(value: Any) -> bool:
 
 
 def internal_error(exc: Exception, frame: Frame) -> HotRuntimeError:
-    error = HotRuntimeError(f"{type(exc).__name__}: {exc}")
+    error = python_error(exc, "")
     error.add_frame(frame)
     return error
 

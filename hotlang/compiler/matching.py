@@ -9,7 +9,7 @@ from hotlang.compiler.context import Ctx
 from hotlang.compiler.dispatch import compile_expr, compile_statement, handles
 from hotlang.compiler.names import bound_names, referenced_names
 from hotlang.compiler.values import compile_qualified, compile_ref
-from hotlang.errors import HotRuntimeError
+from hotlang.errors import HotRuntimeError, is_uncatchable
 from hotlang.runtime.equality import hot_eq
 from hotlang.runtime.functions import Eval, Scope
 from hotlang.runtime.limits import run_concurrently
@@ -68,8 +68,8 @@ def _type_resolver(pattern: nodes.PatternType, ctx: Ctx) -> Any:
     def resolve(scope: Scope) -> str:
         try:
             value = lookup(scope)
-        except HotRuntimeError:
-            if short in BUILTIN_NAMES:
+        except HotRuntimeError as error:
+            if short in BUILTIN_NAMES and not is_uncatchable(error):
                 return BUILTIN + short + suffix
             raise
         path = type_path_of(value)

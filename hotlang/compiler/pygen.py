@@ -28,6 +28,7 @@ from hotlang.compiler.context import Ctx
 from hotlang.compiler.dispatch import compile_expr, compile_statement
 from hotlang.compiler.generated import (
     SLOW_TYPES,
+    TEMPLATE_UNCHECKED,
     CompiledFunction,
     LambdaFunction,
     frame_at,
@@ -35,6 +36,7 @@ from hotlang.compiler.generated import (
     internal_error,
     predicate_truth,
     settle_arg,
+    template_text,
     to_text,
     truthy,
 )
@@ -43,6 +45,7 @@ from hotlang.compiler.names import bound_names, referenced_names
 from hotlang.errors import Frame, HotError, HotRuntimeError
 from hotlang.runtime.access import read_field, read_index
 from hotlang.runtime.functions import MISSING, Native, Scope
+from hotlang.runtime.limits import check_int
 from hotlang.runtime.results import halt_on_err
 from hotlang.runtime.values import force
 from hotlang.syntax import nodes
@@ -89,6 +92,10 @@ class Generator:
             "_SIMPLE": frozenset({int, str}),
             "_T": truthy,
             "_TS": to_text,
+            "_TXT": template_text,
+            "_TEMPLATE_UNCHECKED": TEMPLATE_UNCHECKED,
+            "_SMALL": 1 << 62,
+            "_CKI": check_int,
             "_RF": read_field,
             "_RI": read_index,
             "_F": force,
@@ -186,7 +193,9 @@ class Generator:
                     parts.append(f"({t} if type({t} := {code}) is str else _TS({t}))")
             if not parts:
                 return "''", "plain"
-            return "(" + " + ".join(parts) + ")", "plain"
+            t = self.tmp()
+            joined = "(" + " + ".join(parts) + ")"
+            return f"({t} if len({t} := {joined}) < _TEMPLATE_UNCHECKED else _TXT({t}))", "plain"
         if isinstance(node, nodes.VectorLit) and not any(isinstance(i, nodes.Spread) for i in node.items):
             return "[" + "".join(self.expr(item, g)[0] + ", " for item in node.items) + "]", "plain"
         if isinstance(node, nodes.MapLit) and all(isinstance(e, nodes.MapEntry) for e in node.entries):
@@ -303,7 +312,16 @@ class Generator:
             condition = " and ".join([test, *signs]) if test != "True" or signs else "True"
             return f"({left} % {right} if {condition} else {fallback})", kind
         kind = "bool" if name in _BOOL_OPS else "plain"
-        return f"({left} {_INT_OPS[name]} {right} if {test} else {fallback})", kind
+        op = _INT_OPS[name]
+        if name == "mul":
+            # only small operands multiply inline; big ones go to the native, which checks max_int_digits first
+            small = f"-_SMALL < {left} < _SMALL and -_SMALL < {right} < _SMALL"
+            return f"({left} * {right} if {test} and {small} else {fallback})", kind
+        if name in ("add", "sub"):
+            t = self.tmp()
+            checked = f"({t} if -_SMALL < ({t} := {left} {op} {right}) < _SMALL else _CKI({t}, {name!r}))"
+            return f"({checked} if {test} else {fallback})", kind
+        return f"({left} {op} {right} if {test} else {fallback})", kind
 
     def operand(self, node: Any, g: _FnGen) -> tuple[str, str]:
         """An operand of an inlined Int operation: its name (evaluated once) and its ``is int`` test."""

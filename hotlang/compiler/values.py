@@ -10,6 +10,7 @@ from hotlang.errors import HotRuntimeError
 from hotlang.runtime.access import read_field, read_index
 from hotlang.runtime.display import to_str
 from hotlang.runtime.functions import MISSING, Eval, FunctionAlias, Scope
+from hotlang.runtime.limits import check_text
 from hotlang.runtime.results import consume
 from hotlang.runtime.values import Tagged, Thunk, force, type_name
 from hotlang.syntax import nodes
@@ -106,7 +107,7 @@ def compile_template(node: nodes.Template, ctx: Ctx, tail: bool) -> Eval:
             parts.append(lambda scope, inner=inner: to_str(settle(inner(scope))))  # type: ignore[misc]
 
     def template(scope: Scope) -> str:
-        return "".join([part(scope) for part in parts])
+        return check_text("".join([part(scope) for part in parts]), "a string template")
 
     return template
 

@@ -1,16 +1,26 @@
-"""``::hot::math``: Int/Dec arithmetic (spec §3.8)."""
+"""``::hot::math``: Int/Dec arithmetic (spec §3.8).
+
+Every Int result is held to ``max_int_digits``: ``mul`` and ``pow`` estimate the result's size
+from the operands' bit lengths and refuse before multiplying (a 10^9-digit ``pow`` is refused in
+microseconds); ``add``/``sub`` grow by one bit at most, so their result is checked after.
+"""
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hotlang.errors import HotRuntimeError
 from hotlang.library.checks import Number, expect_number, is_number
 from hotlang.library.registry import Library
+from hotlang.runtime.limits import check_int, check_int_bits, check_int_digits
 from hotlang.runtime.values import DEC, Tagged, err, type_name
 
 lib = Library("::hot::math")
+
+_SMALL = 1 << 62
+"""Operands below this in size cannot make an Int anywhere near the digit cap: no check needed."""
 
 
 def _operands(fn: str, left: Any, right: Any) -> tuple[Number, Number]:
@@ -26,7 +36,8 @@ def _dec(value: Number) -> Decimal:
 @lib.native("add", 2)
 def add(left: Any, right: Any) -> Number:
     if type(left) is int and type(right) is int:
-        return left + right  # type: ignore[no-any-return]
+        total: int = left + right
+        return total if -_SMALL < total < _SMALL else check_int(total, "add")
     a, b = _operands("add", left, right)
     return DEC.add(_dec(a), _dec(b))
 
@@ -34,7 +45,8 @@ def add(left: Any, right: Any) -> Number:
 @lib.native("sub", 2)
 def sub(left: Any, right: Any) -> Number:
     if type(left) is int and type(right) is int:
-        return left - right  # type: ignore[no-any-return]
+        difference: int = left - right
+        return difference if -_SMALL < difference < _SMALL else check_int(difference, "sub")
     a, b = _operands("sub", left, right)
     return DEC.subtract(_dec(a), _dec(b))
 
@@ -42,6 +54,8 @@ def sub(left: Any, right: Any) -> Number:
 @lib.native("mul", 2)
 def mul(left: Any, right: Any) -> Number:
     if type(left) is int and type(right) is int:
+        if not (-_SMALL < left < _SMALL and -_SMALL < right < _SMALL):
+            check_int_bits(left.bit_length() + right.bit_length(), "mul")
         return left * right  # type: ignore[no-any-return]
     a, b = _operands("mul", left, right)
     return DEC.multiply(_dec(a), _dec(b))
@@ -76,10 +90,18 @@ def mod(left: Any, right: Any) -> Number | Tagged:
 def pow_(base: Any, exponent: Any) -> Number:
     a, b = _operands("pow", base, exponent)
     if type(a) is int and type(b) is int and b >= 0:
+        if b > 1 and a not in (-1, 0, 1):
+            check_int_digits(pow_digits(a, b), "pow")
         return int(a**b)
     if type(b) is int:
         return DEC.power(_dec(a), b)
     return DEC.power(_dec(a), _dec(b))
+
+
+def pow_digits(base: int, exponent: int) -> int:
+    """Decimal digits of ``base ** exponent`` (|base| ≥ 2), estimated in Int arithmetic so it never overflows."""
+    micro_digits = round(math.log10(abs(base)) * 1_000_000)
+    return exponent * micro_digits // 1_000_000 + 1
 
 
 @lib.native("abs", 1)
@@ -104,7 +126,16 @@ def _to_int(fn: str, value: Any, rounding: str) -> int:
     number = expect_number(fn, value)
     if type(number) is int:
         return number
-    return int(_dec(number).to_integral_value(rounding=rounding))
+    return _dec_to_int(fn, _dec(number), rounding)
+
+
+def _dec_to_int(fn: str, value: Decimal, rounding: str) -> int:
+    """The Int of a Dec, refusing one whose digits (``1E+999999`` has a million) pass ``max_int_digits``."""
+    if not value.is_finite():
+        raise HotRuntimeError(f"{fn} cannot convert {value} to an Int")
+    if value.adjusted() >= 0:
+        check_int_digits(value.adjusted() + 1, fn)
+    return int(value.to_integral_value(rounding=rounding))
 
 
 @lib.native("round", 1)
@@ -124,7 +155,7 @@ def ceil(value: Any) -> int:
 
 def truncate(value: Number) -> int:
     """``Int(dec)``: toward zero."""
-    return value if type(value) is int else int(_dec(value).to_integral_value(rounding=ROUND_DOWN))
+    return value if type(value) is int else _dec_to_int("Int", _dec(value), ROUND_DOWN)
 
 
 @lib.native("is-zero", 1)

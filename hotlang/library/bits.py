@@ -8,6 +8,8 @@ from typing import Any
 from hotlang.errors import HotRuntimeError
 from hotlang.library.checks import expect_int
 from hotlang.library.registry import Library
+from hotlang.runtime.limits import check_bytes, check_int, check_int_bits, check_size, int_digits
+from hotlang.runtime.numbers import int_text
 from hotlang.runtime.values import type_name
 
 bit = Library("::hot::bit")
@@ -66,7 +68,7 @@ def shift_left(a: Any, n: Any) -> int:
     x, y = _ints("::hot::bit/shift-left", a, n)
     if not 0 <= y <= 63:
         raise HotRuntimeError("shift-left takes a shift between 0 and 63")
-    return x << y
+    return check_int(x << y, "shift-left")
 
 
 @bit.native("shift-right", 2, core=False)
@@ -95,16 +97,22 @@ def _order(fn: str, order: Any) -> Any:
 
 @data.native("to-int", 1, 2, core=False)
 def to_int(value: Any, order: Any = None) -> int:
-    return int.from_bytes(_bytes("::hot::bytes/to-int", value), _order("::hot::bytes/to-int", order))
+    payload = _bytes("::hot::bytes/to-int", value)
+    check_int_bits(8 * len(payload), "::hot::bytes/to-int")
+    return int.from_bytes(payload, _order("::hot::bytes/to-int", order))
 
 
 @data.native("from-int", 2, 3, core=False)
 def from_int(number: Any, size: Any, order: Any = None) -> bytes:
     n, width = _ints("::hot::bytes/from-int", number, size)
+    if width < 0:
+        raise HotRuntimeError(f"::hot::bytes/from-int needs a size of 0 or more bytes, got {width}")
+    check_bytes(width, "::hot::bytes/from-int", "Bytes")
     try:
         return n.to_bytes(width, _order("::hot::bytes/from-int", order), signed=n < 0)
     except OverflowError:
-        raise HotRuntimeError(f"{n} does not fit in {width} bytes") from None
+        shown = int_text(n) if n.bit_length() < 200 else f"an Int of {int_digits(n.bit_length()):,} digits"
+        raise HotRuntimeError(f"{shown} does not fit in {width} bytes") from None
 
 
 @data.native("crc32", 1, core=False)
@@ -122,4 +130,6 @@ def get(value: Any, index: Any) -> Any:
 
 @data.native("to-vec", 1, core=False)
 def to_vec(value: Any) -> list[int]:
-    return list(_bytes("::hot::bytes/to-vec", value))
+    payload = _bytes("::hot::bytes/to-vec", value)
+    check_size(len(payload), "::hot::bytes/to-vec")
+    return list(payload)

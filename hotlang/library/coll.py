@@ -13,7 +13,7 @@ from hotlang.runtime.display import to_str
 from hotlang.runtime.equality import compare
 from hotlang.runtime.functions import call_value
 from hotlang.runtime.keys import map_key, map_pairs
-from hotlang.runtime.limits import check_size
+from hotlang.runtime.limits import check_bytes, check_joined, check_size
 from hotlang.runtime.results import consume, halt_on_err
 from hotlang.runtime.values import FunctionValue, HotIter, Tagged, Thunk, force, is_truthy, type_name
 
@@ -29,12 +29,11 @@ def _items(fn: str, collection: Any) -> Iterable[Any]:
         return collection  # type: ignore[no-any-return]
     if collection is None:
         return ()
-    if kind is str:
+    if kind is str or kind is bytes:
+        check_size(len(collection), fn)
         return list(collection)
     if kind is HotIter:
         return collection.remaining()  # type: ignore[no-any-return]
-    if kind is bytes:
-        return list(collection)
     raise HotRuntimeError(f"{fn} expects a Vec, Map, Str or Iter, got {type_name(collection)}")
 
 
@@ -147,15 +146,18 @@ def for_each(collection: Any, fn: Any) -> None:
 @lib.native("concat", 1, None)
 def concat(*values: Any) -> Any:
     if any(type(value) is str for value in values):
-        return "".join(to_str(value) for value in values)
+        texts = [to_str(value) for value in values]
+        check_joined(texts, "", "concat")
+        return "".join(texts)
     present = [value for value in values if value is not None]
-    check_size(sum(len(value) for value in present if type(value) in (list, bytes)), "concat")
     if all(type(value) is list for value in present):
+        check_size(sum(map(len, present)), "concat")
         out: list[Any] = []
         for value in present:
             out.extend(value)
         return out
     if present and all(type(value) is bytes for value in present):
+        check_bytes(sum(map(len, present)), "concat", "Bytes")
         return b"".join(present)
     kinds = ", ".join(type_name(value) for value in values)
     raise HotRuntimeError(f"concat expects Vecs or Strs, got {kinds}")
@@ -265,9 +267,14 @@ def range_(start: Any, end: Any = None, step: Any = 1) -> list[int]:
     low, high, stride = expect_int("range", start), expect_int("range", end), expect_int("range", step)
     if stride == 0:
         raise HotRuntimeError("range step cannot be 0")
-    span = range(low, high, stride)
-    check_size(len(span), "range")
-    return list(span)
+    check_size(range_count(low, high, stride), "range")
+    return list(range(low, high, stride))
+
+
+def range_count(low: int, high: int, stride: int) -> int:
+    """How many Ints ``range(low, high, stride)`` holds, for any sizes (``len(range)`` stops at 2^63)."""
+    span = high - low if stride > 0 else low - high
+    return max(0, -(-span // abs(stride)))
 
 
 @lib.native("slice", 2, 3)
@@ -294,6 +301,7 @@ def assoc(collection: Any, key: Any, value: Any) -> Any:
     if collection is None or type(collection) is dict:
         return {**(collection or {}), map_key(key): value}
     if type(collection) is list and type(key) is int:
+        check_size(max(key + 1, len(collection)), "assoc")
         out = list(collection)
         out.extend([None] * (key + 1 - len(out)))
         out[key] = value

@@ -11,6 +11,8 @@ from hotlang.library.registry import Library
 from hotlang.runtime.display import to_str
 from hotlang.runtime.functions import call_value
 from hotlang.runtime.keys import map_key, map_pairs
+from hotlang.runtime.limits import check_size
+from hotlang.runtime.numbers import parse_int
 from hotlang.runtime.results import consume, force_suppressed
 from hotlang.runtime.run import current_run
 from hotlang.runtime.typevalues import (
@@ -56,9 +58,10 @@ def int_(value: Any) -> int:
         return 1 if value else 0
     if kind is str:
         try:
-            return int(value.strip())
+            return parse_int(value.strip(), "Int")
         except ValueError:
-            raise HotRuntimeError(f"Int cannot read {value!r} as an integer") from None
+            shown = repr(value) if len(value) <= 60 else repr(value[:60]) + "…"
+            raise HotRuntimeError(f"Int cannot read {shown} as an integer") from None
     raise HotRuntimeError(f"Int cannot convert a {type_name(value)}")
 
 
@@ -92,6 +95,7 @@ def vec(*values: Any) -> list[Any]:
         if type(value) is list:
             return list(value)
         if type(value) is str:
+            check_size(len(value), "Vec")
             return list(value)
         if type(value) is dict:
             return map_pairs(value)

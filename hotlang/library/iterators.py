@@ -8,6 +8,7 @@ from hotlang.errors import HotRuntimeError
 from hotlang.library.checks import expect_int
 from hotlang.library.registry import Library
 from hotlang.runtime.keys import map_pairs
+from hotlang.runtime.limits import check_size, current_limits
 from hotlang.runtime.values import HotIter, type_name
 
 lib = Library("::hot::iter")
@@ -19,6 +20,7 @@ def iter_(collection: Any) -> HotIter:
     if kind is HotIter:
         return collection  # type: ignore[no-any-return]
     if kind is list or kind is str:
+        check_size(len(collection), "Iter")
         return HotIter(iter(list(collection)))
     if kind is dict:
         return HotIter(iter(map_pairs(collection)))
@@ -48,12 +50,14 @@ def collect(iterator: Any) -> list[Any]:
 def take(source: Any, count: Any) -> list[Any]:
     wanted = expect_int("take", count)
     if type(source) is HotIter:
+        limit = current_limits().max_items
         out = []
-        for _ in range(max(wanted, 0)):
+        for _ in range(min(max(wanted, 0), limit + 1)):
             done, value = source.next()
             if done:
                 break
             out.append(value)
+        check_size(len(out), "take")
         return out
     if type(source) in (list, str):
         return list(source[: max(wanted, 0)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time as clock
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from hotlang.library.coll import _preserve
 from hotlang.library.registry import Library
 from hotlang.runtime.display import display
 from hotlang.runtime.functions import call_value
+from hotlang.runtime.limits import check_int
 from hotlang.runtime.results import consume
 from hotlang.runtime.run import current_run
 from hotlang.runtime.typevalues import StructType
@@ -109,7 +109,9 @@ def ctx_set(key: Any, value: Any) -> Any:
 
 @env.native("get", 1, 2, core=False)
 def env_get(name: Any, default: Any = None) -> Any:
-    return os.environ.get(expect_str("::hot::env/get", name), default)
+    """The variable as the run's host allows Hot code to see it (never the service's own environment)."""
+    value = current_run().host.env(expect_str("::hot::env/get", name))
+    return default if value is None else value
 
 
 UNITS = {
@@ -132,7 +134,7 @@ def unit_nanos(value: Any) -> int | None:
     if type(value) is Tagged and value.type_path.startswith("::hot::time/"):
         unit = value.type_path.rpartition("/")[2]
         if unit in UNITS and type(value.payload) is int:
-            return int(value.payload) * UNITS[unit]
+            return check_int(int(value.payload) * UNITS[unit], "to-nanos")
     return None
 
 
@@ -168,7 +170,11 @@ def epoch_millis(value: Any = None) -> Any:
     """Milliseconds since the epoch now; or the UTC ISO time of the given milliseconds."""
     if value is None:
         return int(clock.time() * 1000)
-    return datetime.fromtimestamp(expect_int("epoch-millis", value) / 1000, UTC).isoformat()
+    millis = expect_int("epoch-millis", value)
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        raise HotRuntimeError("epoch-millis: the milliseconds are outside the years 1 to 9999") from None
 
 
 @time.native("to-nanos", 1, core=False)

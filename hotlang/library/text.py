@@ -10,7 +10,7 @@ from hotlang.library.registry import Library
 from hotlang.runtime.display import to_str
 from hotlang.runtime.equality import hot_eq
 from hotlang.runtime.keys import map_key
-from hotlang.runtime.limits import check_size
+from hotlang.runtime.limits import check_bytes, check_joined, check_size, check_text, current_limits, utf8_size
 from hotlang.runtime.values import type_name
 
 lib = Library("::hot::str")
@@ -42,6 +42,7 @@ def contains(haystack: Any, needle: Any) -> bool:
 @lib.native("split", 2)
 def split(text: Any, delimiter: Any) -> list[str]:
     source, separator = expect_str("split", text), expect_str("split", delimiter)
+    check_size(len(source) if separator == "" else source.count(separator) + 1, "split")
     return list(source) if separator == "" else source.split(separator)
 
 
@@ -49,9 +50,10 @@ def split(text: Any, delimiter: Any) -> list[str]:
 def join(parts: Any, delimiter: Any = "") -> str:
     if type(parts) is not list:
         raise HotRuntimeError(f"join expects a Vec, got {type_name(parts)}")
-    text = expect_str("join", delimiter).join(to_str(part) for part in parts)
-    check_size(len(text), "join")
-    return text
+    separator = expect_str("join", delimiter)
+    texts = [to_str(part) for part in parts]
+    check_joined(texts, separator, "join")
+    return separator.join(texts)
 
 
 @lib.native("trim", 1)
@@ -71,24 +73,32 @@ def trim_end(text: Any) -> str:
 
 @lib.native("uppercase", 1)
 def uppercase(text: Any) -> str:
-    return expect_str("uppercase", text).upper()
+    return check_text(expect_str("uppercase", text).upper(), "uppercase")  # "ß" → "SS": may grow
 
 
 @lib.native("lowercase", 1)
 def lowercase(text: Any) -> str:
-    return expect_str("lowercase", text).lower()
+    return check_text(expect_str("lowercase", text).lower(), "lowercase")
 
 
 @lib.native("replace", 3)
 def replace(text: Any, old: Any, new: Any) -> str:
-    return expect_str("replace", text).replace(expect_str("replace", old), expect_str("replace", new))
+    source, pattern, replacement = expect_str("replace", text), expect_str("replace", old), expect_str("replace", new)
+    if len(replacement) > len(pattern):  # only then can the result outgrow its source
+        count = source.count(pattern)  # an empty pattern matches len(source) + 1 times
+        grown = len(source) + count * (len(replacement) - len(pattern))
+        if grown > current_limits().max_bytes // 4:
+            size = utf8_size(source) + count * (utf8_size(replacement) - utf8_size(pattern))
+            check_bytes(size, "replace")
+    return source.replace(pattern, replacement)
 
 
 @lib.native("replace-first", 3)
 def replace_first(text: Any, old: Any, new: Any) -> str:
-    return expect_str("replace-first", text).replace(
+    replaced = expect_str("replace-first", text).replace(
         expect_str("replace-first", old), expect_str("replace-first", new), 1
     )
+    return check_text(replaced, "replace-first")
 
 
 @lib.native("is-blank", 1)
@@ -96,13 +106,24 @@ def is_blank(text: Any) -> bool:
     return text is None or (type(text) is str and not text.strip())
 
 
+def _check_pad(fn: str, text: str, width: int, fill: str) -> None:
+    """Refuse, before padding, a result larger than ``max_bytes``."""
+    missing = width - len(text)
+    if missing > 0 and width > current_limits().max_bytes // 4:
+        check_bytes(utf8_size(text) + missing * utf8_size(fill), fn)
+
+
 @lib.native("pad-start", 2, 3)
 def pad_start(text: Any, width: Any, pad: Any = " ") -> str:
-    check_size(expect_int("pad-start", width), "pad-start")
-    return expect_str("pad-start", text).rjust(int(width), expect_str("pad-start", pad)[:1] or " ")
+    source, size = expect_str("pad-start", text), expect_int("pad-start", width)
+    fill = expect_str("pad-start", pad)[:1] or " "
+    _check_pad("pad-start", source, size, fill)
+    return source.rjust(size, fill)
 
 
 @lib.native("pad-end", 2, 3)
 def pad_end(text: Any, width: Any, pad: Any = " ") -> str:
-    check_size(expect_int("pad-end", width), "pad-end")
-    return expect_str("pad-end", text).ljust(int(width), expect_str("pad-end", pad)[:1] or " ")
+    source, size = expect_str("pad-end", text), expect_int("pad-end", width)
+    fill = expect_str("pad-end", pad)[:1] or " "
+    _check_pad("pad-end", source, size, fill)
+    return source.ljust(size, fill)

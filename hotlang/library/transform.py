@@ -75,6 +75,7 @@ def mapcat(collection: Any, fn: Any, on_err: Any = None) -> list[Any]:
         value = call_value(fn, [item])
         value = value if _preserve(on_err) and type(value) is Tagged else _consumed(value)
         if type(value) is list:
+            check_size(len(out) + len(value), "mapcat")
             out.extend(value)
         elif value is not None:
             out.append(value)
@@ -112,9 +113,11 @@ def shuffle(collection: Any) -> list[Any]:
 
 def _flatten(value: Any, out: list[Any]) -> None:
     if type(value) is list:
+        check_size(len(out) + len(value), "flatten")  # a Vec holding itself by reference many times explodes
         for item in value:
             _flatten(item, out)
     elif type(value) is str and len(value) > 1:
+        check_size(len(out) + len(value), "flatten")
         out.extend(value)
     else:
         out.append(value)

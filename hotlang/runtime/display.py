@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from hotlang.errors import HotLimitExceeded
+from hotlang.runtime.limits import check_text, current_limits
+from hotlang.runtime.numbers import int_text
 from hotlang.runtime.run import current_run
 from hotlang.runtime.values import FunctionValue, HotIter, Tagged
 
@@ -27,32 +31,69 @@ def to_str(value: Any) -> str:
             converted, text = arrows.convert(value, "::hot::type/Str")
             if converted:
                 return to_str(text)
-    return _literal(value, top=True)
+    if kind is int:
+        return int_text(value)
+    return check_text(_literal(value, _Budget("Str"), top=True), "Str")
 
 
-def _literal(value: Any, *, top: bool = False) -> str:
+class _Budget:
+    """The characters one conversion may still write: a shared Vec nested in itself by reference
+    (``map(v, (_) { v })``) would otherwise print as a text far larger than memory."""
+
+    __slots__ = ("left", "seen", "what")
+
+    def __init__(self, what: str) -> None:
+        self.left = current_limits().max_bytes
+        self.what = what
+        self.seen: dict[int, str] = {}
+        """Text of each collection already written, by ``id``: written once, counted at every use."""
+
+    def cached(self, value: list[Any] | dict[Any, Any], write: Callable[[], str]) -> str:
+        """The text of a collection: from :attr:`seen` (counted again) or written now."""
+        key = id(value)
+        text = self.seen.get(key)
+        if text is not None:
+            return self.spend(text)
+        text = write()
+        self.seen[key] = text
+        return text
+
+    def spend(self, text: str) -> str:
+        """Count a leaf's text against the budget; return it."""
+        self.charge(len(text))
+        return text
+
+    def charge(self, count: int) -> None:
+        """Count ``count`` characters (brackets and separators of a collection, a leaf's text)."""
+        self.left -= count
+        if self.left < 0:
+            limit = current_limits().max_bytes
+            raise HotLimitExceeded(
+                f"{self.what} would produce a Str longer than the limit of {limit:,} bytes (max_bytes)",
+                limit="max_bytes",
+            )
+
+
+def _literal(value: Any, budget: _Budget, *, top: bool = False) -> str:
     kind = type(value)
     if kind is str:
-        return value if top else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'  # type: ignore[no-any-return]
+        return budget.spend(value if top else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
-        return str(value)
+        return budget.spend(int_text(value))
     if kind is Decimal:
-        return format_dec(value)
+        return budget.spend(format_dec(value))
     if value is None:
         return ""
-    if kind is list:
-        return "[" + ", ".join(_literal(item) for item in value) + "]"
-    if kind is dict:
-        entries = [f"{key}: {_literal(item)}" for key, item in value.items() if not str(key).startswith("$")]
-        return "{" + ", ".join(entries) + "}"
+    if kind is list or kind is dict:
+        return budget.cached(value, lambda: _collection(value, budget, _literal))
     if kind is bytes:
-        return "Bytes(" + _literal(list(value)) + ")"
+        return "Bytes(" + _literal(list(value), budget) + ")"
     if kind is Tagged:
         if value.kind in (1, 2):
             name = "Ok" if value.kind == 1 else "Err"
-            return f"{name}({_literal(value.payload)})"
+            return f"{name}({_literal(value.payload, budget)})"
         return f"{value.type_path}({{}})"
     if isinstance(value, FunctionValue):
         return value.name
@@ -66,18 +107,29 @@ def display(value: Any) -> str:
     if value is None:
         return "null"
     if type(value) is list or type(value) is dict:
-        return _literal_display(value)
+        return check_text(_literal_display(value, _Budget("printing a value")), "printing a value")
     return to_str(value)
 
 
-def _literal_display(value: Any) -> str:
+def _literal_display(value: Any, budget: _Budget) -> str:
     """Like ``Str`` but with ``null`` written out, so printed collections stay readable."""
     kind = type(value)
     if value is None:
         return "null"
-    if kind is list:
-        return "[" + ", ".join(_literal_display(item) for item in value) + "]"
-    if kind is dict:
-        entries = [f"{key}: {_literal_display(item)}" for key, item in value.items() if not str(key).startswith("$")]
-        return "{" + ", ".join(entries) + "}"
-    return _literal(value)
+    if kind is list or kind is dict:
+        return budget.cached(value, lambda: _collection(value, budget, _literal_display))
+    return _literal(value, budget)
+
+
+def _collection(value: Any, budget: _Budget, item_text: Callable[[Any, _Budget], str]) -> str:
+    """``[a, b]`` or ``{k: v}`` with each item written by ``item_text``, brackets and separators counted."""
+    if type(value) is list:
+        budget.charge(2 * len(value) + 2)
+        return "[" + ", ".join([item_text(item, budget) for item in value]) + "]"
+    budget.charge(4 * len(value) + 2)
+    entries = [
+        f"{budget.spend(str(key))}: {item_text(item, budget)}"
+        for key, item in value.items()
+        if not str(key).startswith("$")
+    ]
+    return "{" + ", ".join(entries) + "}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hotlang.errors import HotError, HotRuntimeError
+from hotlang.errors import HotError, HotRuntimeError, python_error
 from hotlang.runtime.results import consume
 from hotlang.runtime.run import current_run
 from hotlang.runtime.values import FunctionValue, Tagged, Thunk, force, type_name
@@ -236,7 +236,7 @@ class Native(FunctionValue):
         except (HotError, RecursionError):
             raise
         except Exception as exc:  # noqa: BLE001 - a bug or unexpected input inside a native becomes a halt
-            raise HotRuntimeError(f"{self.name} failed: {type(exc).__name__}: {exc}") from None
+            raise python_error(exc, f"{self.name} failed: ") from None
 
     def _arity_text(self) -> str:
         if self.max_args is None:

@@ -9,6 +9,7 @@ executor's ``RunHost``), tests use :class:`RecordingHost`.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import uuid
@@ -50,6 +51,14 @@ class Host(Protocol):
         """
         ...
 
+    def env(self, name: str) -> str | None:
+        """The variable ``::hot::env/get(name)`` reads, or None when Hot code may not see it.
+
+        The platform's host answers only for the variables its operator allow-listed, never
+        from the service's own environment.
+        """
+        ...
+
 
 class NullHost:
     """The host outside any run: no events, no stream, no run info, output to stdout."""
@@ -76,6 +85,10 @@ class NullHost:
         """Nothing stops a call outside a run but its limits."""
         return None
 
+    def env(self, name: str) -> str | None:
+        """The local CLI (``hot run``) is the user's own process: its environment is theirs to read."""
+        return os.environ.get(name)
+
 
 @dataclass
 class SentEvent:
@@ -90,6 +103,9 @@ class SentEvent:
 class RecordingHost:
     """A host for tests: records sends, stream data and output; returns a fake EventInfo.
 
+    ``env_vars`` are the variables ``::hot::env/get`` sees (the field cannot be called ``env``:
+    that is the :class:`Host` method reading it).
+
     Thread-safe, so one instance can serve concurrent calls.
     """
 
@@ -99,6 +115,7 @@ class RecordingHost:
     stream: list[tuple[str, Any]] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
     clock: datetime | None = None
+    env_vars: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def send(self, event_type: str, data: Any) -> dict[str, Any]:
@@ -130,6 +147,10 @@ class RecordingHost:
     def check_cancelled(self) -> None:
         """Never stops the run (a test double may override this)."""
         return None
+
+    def env(self, name: str) -> str | None:
+        """The variable from :attr:`env_vars` (the test's allow-list), never from ``os.environ``."""
+        return self.env_vars.get(name)
 
     @property
     def printed(self) -> str:

@@ -23,33 +23,60 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from hotlang.errors import HotRuntimeError
+from hotlang.errors import HotLimitExceeded, HotRuntimeError
 from hotlang.runtime.display import to_str
 from hotlang.runtime.keys import hot_key
+from hotlang.runtime.limits import check_text, current_limits
+from hotlang.runtime.numbers import int_text, parse_int
 from hotlang.runtime.values import FunctionValue, HotIter, Tagged, Thunk
+
+
+class _Walk:
+    """How many more values one conversion may write: ``max_items`` in all, counting a Vec shared
+    by reference once per place it appears (that is how often the JSON repeats it)."""
+
+    __slots__ = ("left", "what")
+
+    def __init__(self, what: str) -> None:
+        self.left = current_limits().max_items
+        self.what = what
+
+    def take(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            limit = current_limits().max_items
+            raise HotLimitExceeded(
+                f"{self.what} would write more than the limit of {limit:,} values (max_items)", limit="max_items"
+            )
 
 
 def to_json(value: Any) -> Any:
     """Convert a Hot value to JSON-serialisable Python (Dec → float; tags → ``$type``/``$val``)."""
+    return _plain(value, _Walk("converting the value to JSON"))
+
+
+def _plain(value: Any, walk: _Walk) -> Any:
     kind = type(value)
     if kind in (str, int, bool) or value is None:
         return value
     if kind is Decimal:
         return float(value)
     if kind is list:
-        return [to_json(item) for item in value]
+        walk.take(len(value))
+        return [_plain(item, walk) for item in value]
     if kind is dict:
-        return {str(key): to_json(item) for key, item in value.items()}
+        walk.take(len(value))
+        return {str(key): _plain(item, walk) for key, item in value.items()}
     if kind is Tagged:
         if not value.has_payload:
             return {"$type": value.type_path}
-        return {"$type": value.type_path, "$val": to_json(value.payload)}
+        return {"$type": value.type_path, "$val": _plain(value.payload, walk)}
     if kind is bytes:
         return list(value)
     if isinstance(value, FunctionValue):
         return {"$type": "::hot::type/Fn", "$val": value.name}
     if kind is Thunk:
-        return to_json(value.force())
+        return _plain(value.force(), walk)
     if kind is HotIter:
         return {"$type": "::hot::iter/Iter"}
     raise HotRuntimeError(f"cannot convert a value of Python type {kind.__name__} to JSON")
@@ -75,28 +102,37 @@ def from_json(value: Any) -> Any:
     raise HotRuntimeError(f"cannot use a value of Python type {kind.__name__} as a Hot value")
 
 
+_BIG_INT = 1 << 13_000
+"""Ints at least this large (~3,900 digits) are written through Decimal."""
+
 _MARK = "\ue000"
 _DEC_MARKER = re.compile(f'"{_MARK}(\\d+){_MARK}"')
 
 
-def _encodable(value: Any, decimals: list[Decimal]) -> Any:
+def _encodable(value: Any, decimals: list[Decimal], walk: _Walk) -> Any:
     """Like :func:`to_json`, but Decs become numbered marker strings :func:`dumps` swaps for their digits."""
     kind = type(value)
+    if kind is int and not -_BIG_INT < value < _BIG_INT:
+        decimals.append(Decimal(value))  # past Python's 4,300-digit text limit: written like a Dec
+        return f"{_MARK}{len(decimals) - 1}{_MARK}"
     if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is Decimal:
         decimals.append(value)
         return f"{_MARK}{len(decimals) - 1}{_MARK}"
     if kind is list:
-        return [_encodable(item, decimals) for item in value]
+        walk.take(len(value))
+        return [_encodable(item, decimals, walk) for item in value]
     if kind is dict:
+        walk.take(len(value))
         return {
-            key if type(key) is str else to_str(hot_key(key)): _encodable(item, decimals) for key, item in value.items()
+            key if type(key) is str else to_str(hot_key(key)): _encodable(item, decimals, walk)
+            for key, item in value.items()
         }
     if kind is Tagged:
         if not value.has_payload:
             return {"$type": value.type_path}
-        return {"$type": value.type_path, "$val": _encodable(value.payload, decimals)}
+        return {"$type": value.type_path, "$val": _encodable(value.payload, decimals, walk)}
     return to_json(value)
 
 
@@ -123,7 +159,9 @@ def _write(value: Any, out: list[str]) -> None:
         out.append("}")
     elif kind is Tagged:
         _write(to_json(value) if not value.has_payload else {"$type": value.type_path, "$val": value.payload}, out)
-    elif kind in (str, int, bool) or value is None:
+    elif kind is int:
+        out.append(int_text(value))
+    elif kind in (str, bool) or value is None:
         out.append(json.dumps(value, ensure_ascii=False))
     else:
         _write(to_json(value), out)
@@ -132,15 +170,15 @@ def _write(value: Any, out: list[str]) -> None:
 def dumps(value: Any) -> str:
     """Hot's ``to-json``: compact JSON text, exact Dec digits, tags as ``$type``/``$val``."""
     decimals: list[Decimal] = []
-    data = _encodable(value, decimals)
+    data = _encodable(value, decimals, _Walk("to-json"))
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     if not decimals:
-        return text
+        return check_text(text, "to-json")
     if text.count(_MARK) != 2 * len(decimals):
         out: list[str] = []
         _write(value, out)
-        return "".join(out)
-    return _DEC_MARKER.sub(lambda match: format(decimals[int(match.group(1))], "f"), text)
+        return check_text("".join(out), "to-json")
+    return check_text(_DEC_MARKER.sub(lambda match: format(decimals[int(match.group(1))], "f"), text), "to-json")
 
 
 def _object(pairs: dict[str, Any]) -> Any:
@@ -152,10 +190,14 @@ def _object(pairs: dict[str, Any]) -> Any:
     return pairs
 
 
+def _parse_int(text: str) -> int:
+    return parse_int(text, "from-json")
+
+
 def loads(text: str) -> Any:
     """Hot's ``from-json``: numbers with a fraction become exact Decs; tags are restored."""
     try:
-        return json.loads(text, parse_float=Decimal, object_hook=_object)
+        return json.loads(text, parse_float=Decimal, parse_int=_parse_int, object_hook=_object)
     except json.JSONDecodeError as error:
         raise HotRuntimeError(
             f"from-json: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"

@@ -8,6 +8,7 @@ from typing import Any
 from hotlang.errors import HotRuntimeError
 from hotlang.runtime.display import to_str
 from hotlang.runtime.keys import map_key
+from hotlang.runtime.limits import check_size
 from hotlang.runtime.results import err_message
 from hotlang.runtime.values import Tagged, Thunk, force, type_name
 
@@ -39,6 +40,7 @@ def assoc_path(root: Any, steps: Sequence[Step], value: Any) -> Any:
         if key < 0:
             raise HotRuntimeError(f"cannot assign at negative index {key}")
         if key >= len(items):
+            check_size(key + 1, f"assigning at [{key}]")
             items.extend([None] * (key + 1 - len(items)))
         items[key] = assoc_path(items[key], rest, value)
         return items

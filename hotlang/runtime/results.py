@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotlang.errors import HotLimitExceeded, HotRuntimeError
+from hotlang.errors import HotRuntimeError, is_uncatchable
 from hotlang.runtime.display import to_str
 from hotlang.runtime.run import current_run
 from hotlang.runtime.values import Tagged, Thunk
@@ -52,9 +52,9 @@ def force_suppressed(value: Any) -> tuple[Any, HotRuntimeError | None]:
         while type(result) is Thunk:
             result = result.force()
         return result, None
-    except HotLimitExceeded:
-        raise
     except HotRuntimeError as halt:
+        if is_uncatchable(halt):
+            raise  # limits, stops and cancellations end the run whatever inspects the value
         return None, halt
     finally:
         context.suppress_errors -= 1

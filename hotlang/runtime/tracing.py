@@ -18,7 +18,7 @@ from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, Protocol
 
-from hotlang.errors import HotError, HotRuntimeError
+from hotlang.errors import HotError, HotRuntimeError, is_uncatchable
 from hotlang.runtime.display import to_str
 from hotlang.runtime.json_codec import to_json
 from hotlang.runtime.run import current_run
@@ -105,14 +105,18 @@ def value_text(value: Any, cap: int = VALUE_CAP) -> str:
 def _display(value: Any) -> str:
     try:
         return to_str(value)
-    except Exception:  # noqa: BLE001 - a value that cannot display itself is named by its type
+    except Exception as error:  # a value that cannot display itself is named by its type
+        if is_uncatchable(error):
+            raise
         return f"<{type(value).__name__}>"
 
 
 def _leaf(value: Any) -> str:
     try:
         return json.dumps(to_json(value), ensure_ascii=False, default=str)
-    except Exception:  # noqa: BLE001 - functions, thunks, iterators: record their display form
+    except Exception as error:  # functions, thunks, iterators: record their display form
+        if is_uncatchable(error):
+            raise
         return json.dumps(_display(value), ensure_ascii=False)
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_EVEN, Context, Decimal
+from itertools import islice
 from typing import Any
+
+from hotlang.runtime.limits import check_size, current_limits
 
 DEC = Context(prec=76, rounding=ROUND_HALF_EVEN)
 """The decimal context of every Dec operation: 76 significant digits."""
@@ -122,7 +125,11 @@ class HotIter:
         return True, None
 
     def remaining(self) -> list[Any]:
-        return list(self._items)
+        """Every value not read yet, refusing more than ``max_items`` (an Iter may be endless)."""
+        limit = current_limits().max_items
+        items = list(islice(self._items, limit + 1))
+        check_size(len(items), "collecting an Iter")
+        return items
 
 
 def type_name(value: Any) -> str:

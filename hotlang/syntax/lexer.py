@@ -164,7 +164,7 @@ class Lexer:
         if j < end and _is_name_start(text[j]):
             raise self.source.error(f"`{text[i : j + 1]}` is not a number: names cannot start with a digit", i)
         literal = text[i:j]
-        if kind == "INT" and not INT_MIN <= int(literal) <= INT_MAX:
+        if kind == "INT" and (len(literal.lstrip("0")) > 19 or not INT_MIN <= int(literal) <= INT_MAX):
             raise self.source.error(
                 f"the integer {literal} does not fit in 64 bits: write it as a Dec (`{literal}.0`)", i
             )
