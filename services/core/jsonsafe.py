@@ -84,7 +84,8 @@ def _printable(number: int) -> bool:
 
 
 def find_problem(value: Any, *, root: str = "", max_depth: int = DEFAULT_MAX_DEPTH) -> str | None:
-    """The first reason `value` (plain JSON data) cannot be stored, with its path; None when it can.
+    """The first reason `value` (plain JSON data; tuples count as arrays) cannot be stored, with its
+    path; None when it can.
 
     Walks iteratively, so a value nested far deeper than any cap is reported, never a RecursionError."""
     stack: list[tuple[Any, str, int]] = [(value, root, 0)]
@@ -104,7 +105,7 @@ def find_problem(value: Any, *, root: str = "", max_depth: int = DEFAULT_MAX_DEP
                         "which cannot be stored")
         elif kind is bool or item is None:
             continue
-        elif kind is dict or kind is list:
+        elif kind is dict or kind is list or kind is tuple:
             if depth >= max_depth:
                 return f"{_where(path)} is nested deeper than {max_depth} levels"
             if kind is dict:
