@@ -94,7 +94,7 @@ async def test_spans_that_cannot_be_stored_are_dropped_and_counted(stack: Stack)
     tracer = provider.get_tracer("test")
     root = tracer.start_span("hot.run", attributes={"hot.run_id": run.run_id})
     with_root = set_span_in_context(root)
-    bad = {1: {"hot.args": "a\x00b"}, 2: {"hot.value": float("nan")}, 3: {"hot.args": "\udfff"}}
+    bad: dict[int, dict[str, Any]] = {1: {"hot.args": "a\x00b"}, 2: {"hot.value": float("nan")}, 3: {"hot.args": "\udfff"}}
     for index in range(1, 300):
         span = tracer.start_span(f"::app/f{index}", context=with_root, attributes=bad.get(index, {"i": index}))
         span.end()
