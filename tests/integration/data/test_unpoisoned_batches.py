@@ -15,6 +15,7 @@ from services.core import model
 from services.core.ids import new_id
 from services.core.pb import hot_ingest_pb2 as pb
 from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
+from services.executor.ingest_events import IngestEvents, SendRefused
 from services.executor.trace_store import RunSpanStore
 from services.executor.writer import RunWriter
 from tests.support.stack import Stack
@@ -94,7 +95,8 @@ async def test_spans_that_cannot_be_stored_are_dropped_and_counted(stack: Stack)
     tracer = provider.get_tracer("test")
     root = tracer.start_span("hot.run", attributes={"hot.run_id": run.run_id})
     with_root = set_span_in_context(root)
-    bad: dict[int, dict[str, Any]] = {1: {"hot.args": "a\x00b"}, 2: {"hot.value": float("nan")}, 3: {"hot.args": "\udfff"}}
+    bad: dict[int, dict[str, Any]] = {1: {"hot.args": "a\x00b"}, 2: {"hot.value": float("nan")},
+                                      3: {"hot.args": "\udfff"}}
     for index in range(1, 300):
         span = tracer.start_span(f"::app/f{index}", context=with_root, attributes=bad.get(index, {"i": index}))
         span.end()
@@ -124,4 +126,18 @@ async def test_ingest_refuses_what_it_cannot_store(stack: Stack, data_json: str,
                                                            event_data_json=data_json))
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert fragment in (caught.value.details() or "")
+    assert await stack.rows("SELECT count(*) AS n FROM hot.event") == before
+
+
+async def test_a_run_sending_unstorable_data_is_refused_with_the_path(stack: Stack) -> None:
+    _, stream_id = await _event(stack)
+    before = await stack.rows("SELECT count(*) AS n FROM hot.event")
+    events = IngestEvents(stack.ingest_addr)
+    try:
+        with pytest.raises(SendRefused, match=r"cannot send 'out': data.items\[1\] contains a NUL character"):
+            await events.publish_from_run("out", {"items": ["ok", "no\x00"]}, stack.env_id, stream_id, new_id(), "")
+        with pytest.raises(SendRefused, match="is longer than 256 characters"):
+            await events.publish_from_run("t" * 300, {}, stack.env_id, stream_id, new_id(), "")
+    finally:
+        await events.close()
     assert await stack.rows("SELECT count(*) AS n FROM hot.event") == before
