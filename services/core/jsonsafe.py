@@ -31,8 +31,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$\-]*$")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _NESTING = {"[": 1, "{": 1, "]": -1, "}": -1}
-# What a problem looks like in JSON text: parsed text without any of these needs no walk.
-_SUSPECT = re.compile(r"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[eE][+-]?\d{3}")
+# A NUL or a surrogate can only enter parsed text as an escape: text without one needs no walk for them.
+_SUSPECT = re.compile(r"\\u0000|\\u[dD][89a-fA-F]")
 _INT_DIGITS_BITS = 14_000  # below this an int always has fewer digits than Python's str(int) limit (4,300)
 
 
@@ -157,12 +157,24 @@ def loads(data: str | bytes, *, root: str = "", max_depth: int = DEFAULT_MAX_DEP
         text = data
     if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
         raise MalformedJson(f"{what} is nested deeper than {max_depth} levels (HOT_MAX_JSON_DEPTH)")
+    non_finite: list[str] = []
+
+    def number(raw: str) -> float:
+        parsed = float(raw)
+        if parsed in (float("inf"), float("-inf")):  # `1e999`, or 400 digits: too large for a double
+            non_finite.append(raw)
+        return parsed
+
+    def constant(raw: str) -> float:  # NaN, Infinity, -Infinity: not JSON, but Python reads them
+        non_finite.append(raw)
+        return float(raw)
+
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=number, parse_constant=constant)
     except RecursionError:  # unreachable after the depth check; kept so no input can escape as one
         raise MalformedJson(f"{what} is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, and int() refusing more than sys.get_int_max_str_digits()
         raise MalformedJson(f"{what} is not valid JSON: {exc}") from None
-    if _SUSPECT.search(text) is not None:  # the walk is authoritative; most documents need none
+    if non_finite or _SUSPECT.search(text) is not None:  # the walk is authoritative; most texts need none
         check(value, root=root, max_depth=max_depth)
     return value

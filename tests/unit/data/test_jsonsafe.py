@@ -60,6 +60,7 @@ def test_loads_counts_only_brackets_outside_strings() -> None:
     ('{"a": NaN}', jsonsafe.UnstorableJson, "a is nan"),
     ('{"a": [Infinity]}', jsonsafe.UnstorableJson, "a[0] is inf"),
     ('{"a": 1e999}', jsonsafe.UnstorableJson, "a is inf"),
+    ('{"a": [-' + "9" * 400 + '.5]}', jsonsafe.UnstorableJson, "a[0] is -inf"),
     ('{"a": "x\\u0000"}', jsonsafe.UnstorableJson, "a contains a NUL character"),
     ('{"a": "\\udc00"}', jsonsafe.UnstorableJson, "a contains a lone surrogate (\\udc00)"),
     ('{"a": "1' + "0" * 5000 + '"}', None, ""),
