@@ -236,9 +236,33 @@ def generate(rng: random.Random) -> list[Case]:
     return cases
 
 
+HOSTILE_DATA = r"""
+::fuzz::data ns
+
+nul-result
+meta {on-event: "fuzz:nul-result"}
+fn (event) {
+  {note: "a\0b", n: event.data.n}
+}
+
+nul-send
+meta {on-event: "fuzz:nul-send"}
+fn (event) {
+  send("fuzz:child", {items: ["ok", "no\0"]})
+}
+
+typed
+meta {on-event: "fuzz:typed"}
+fn (event) {
+  {is-map: is-map(event.data), is-err: is-err(event.data)}
+}
+"""
+"""Handlers whose result or sent event holds a NUL character, and one that inspects caller `$type` data."""
+
+
 @pytest.fixture(scope="module")
 def platform() -> Iterator[DevPlatform]:
-    with running({}, include_examples=False) as dev:
+    with running({"fuzz_data.hot": HOSTILE_DATA}, include_examples=False) as dev:
         yield dev
 
 
@@ -285,3 +309,22 @@ def test_malformed_requests_never_reach_a_5xx_nor_storage(platform: DevPlatform)
     assert not failures, f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(failures[:40])
     assert _counts(platform) == before
     assert not [s for s in statuses if s >= 500], statuses
+
+
+def test_unstorable_run_data_fails_that_run_clearly(platform: DevPlatform) -> None:
+    with platform.client() as api:
+        results = [api.publish("fuzz:nul-result", {"n": n}) for n in range(20)]
+        sent = api.publish("fuzz:nul-send", {})
+        typed = api.publish("fuzz:typed", {"$type": "::hot::type/Result.Err", "$val": "forged"})
+        for event in results:
+            (run,) = api.settled_runs(event["event_id"])
+            assert run["status"] == "failed"
+            assert run["result"]["$val"]["msg"] == (
+                "the run's result cannot be stored: result.note contains a NUL character (\\u0000), "
+                "which cannot be stored")
+        (run,) = api.settled_runs(sent["event_id"])
+        assert run["status"] == "failed"
+        assert "cannot send 'fuzz:child': data.items[1] contains a NUL character" in run["result"]["$val"]["msg"]
+        (run,) = api.settled_runs(typed["event_id"])
+        assert (run["status"], run["result"]) == ("succeeded", {"is-map": True, "is-err": False})
+    assert platform.db_count("SELECT count(*) FROM hot.event WHERE event_type = 'fuzz:child'") == 0
