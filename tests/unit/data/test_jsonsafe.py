@@ -80,3 +80,16 @@ def test_loads_reports_what_cannot_be_stored(text: str | bytes, kind: type[Excep
 def test_an_escaped_backslash_u0000_is_text_not_a_nul() -> None:
     assert jsonsafe.loads('{"a": "\\\\u0000"}') == {"a": "\\u0000"}
     assert jsonsafe.loads('["\\ud83d\\ude00"]') == ["\U0001f600"]  # a surrogate pair is one character
+
+
+def test_input_limits_are_settings_with_defaults() -> None:
+    from services.core.config import InputLimits, SettingsError
+
+    assert InputLimits.from_env({}) == InputLimits(max_json_depth=64, max_event_bytes=1024 * 1024,
+                                                   max_event_type_length=256, max_name_length=1024)
+    custom = InputLimits.from_env({"HOT_MAX_JSON_DEPTH": "8", "HOT_MAX_EVENT_BYTES": "4096",
+                                   "HOT_MAX_EVENT_TYPE_LENGTH": "32", "HOT_MAX_NAME_LENGTH": "64"})
+    assert (custom.max_json_depth, custom.max_event_bytes, custom.max_event_type_length,
+            custom.max_name_length) == (8, 4096, 32, 64)
+    with pytest.raises(SettingsError, match="HOT_MAX_JSON_DEPTH"):
+        InputLimits.from_env({"HOT_MAX_JSON_DEPTH": "0"})
