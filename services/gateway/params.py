@@ -26,11 +26,13 @@ _MAX_RANGE_TEXT = 64
 _DURATION = re.compile(r"^P(?:(\d{1,9})Y)?(?:(\d{1,9})M)?(?:(\d{1,9})W)?(?:(\d{1,9})D)?"
                        r"(?:T(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9})S)?)?$")
 _MAX_RANGE_S = 10 * 366 * 86400
+_DEFAULT_LIMITS = InputLimits()
 
 
 def limits(request: web.Request) -> InputLimits:
-    """The gateway's input limits (`Settings.limits`)."""
-    return request.app[SETTINGS].limits
+    """The gateway's input limits (`Settings.limits`; the defaults in an app built without settings)."""
+    settings = request.app.get(SETTINGS)
+    return settings.limits if settings is not None else _DEFAULT_LIMITS
 
 
 def shown(raw: str, width: int = 40) -> str:
