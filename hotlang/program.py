@@ -21,7 +21,7 @@ from hotlang.errors import Frame, HotLimitExceeded, HotRuntimeError
 from hotlang.library import core_library
 from hotlang.runtime.functions import MISSING, FunctionAlias, Scope
 from hotlang.runtime.host import Host, NullHost
-from hotlang.runtime.json_codec import from_json
+from hotlang.runtime.json_codec import from_plain_json
 from hotlang.runtime.limits import MAX_DEPTH, Limits, run_limited
 from hotlang.runtime.run import RunContext, enter_run, leave_run
 from hotlang.runtime.tracing import Tracer
@@ -142,6 +142,9 @@ class Program:
     ) -> Any:
         """Call a function with plain-JSON arguments; return its Hot value.
 
+        The arguments are caller data: a ``$type`` object stays a map, it never becomes a typed
+        value (``from_plain_json``; docs/decisions/0019).
+
         ``tracer`` receives a span per Hot call and non-serial flow when the
         program was loaded with ``traced=True`` (see :mod:`hotlang.runtime.tracing`).
 
@@ -153,7 +156,7 @@ class Program:
             fn = fn.target()
         if not isinstance(fn, FunctionValue):
             raise HotRuntimeError(f"`{qualified}` is not a function")
-        values = [from_json(arg) for arg in (args or [])]
+        values = [from_plain_json(arg) for arg in (args or [])]
         return self.call_value(fn, values, host=host, name=qualified, limits=limits, tracer=tracer)
 
     def call_value(

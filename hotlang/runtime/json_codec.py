@@ -13,7 +13,11 @@ Two flavours exist because they serve different readers:
   JSON *text* keeps every digit of a Dec and reads numbers with a fraction
   back as exact Decs.
 
-Tagged values travel as ``{"$type": path, "$val": payload}`` in both.
+Tagged values travel as ``{"$type": path, "$val": payload}`` in both, out of Hot.
+Into Hot, :func:`from_json` restores them (for data Hot itself wrote), while
+:func:`from_plain_json` never does: it is how caller JSON (event data, call and
+schedule arguments) enters a run, so a ``$type`` map stays a map and no value is
+forged without its constructor (docs/decisions/0019).
 """
 
 from __future__ import annotations
@@ -104,6 +108,22 @@ def from_json(value: Any) -> Any:
 
 _BIG_INT = 1 << 13_000
 """Ints at least this large (~3,900 digits) are written through Decimal."""
+def from_plain_json(value: Any) -> Any:
+    """Convert caller JSON data to a Hot value *without* trusting type markers: float → exact Dec,
+    objects → maps (a ``{"$type": …, "$val": …}`` object is a two-key map), arrays → Vecs."""
+    kind = type(value)
+    if kind in (str, int, bool) or value is None:
+        return value
+    if kind is float:
+        return Decimal(repr(value))
+    if kind is Decimal:
+        return value
+    if kind is list or kind is tuple:
+        return [from_plain_json(item) for item in value]
+    if kind is dict:
+        return {str(key): from_plain_json(item) for key, item in value.items()}
+    raise HotRuntimeError(f"cannot use a value of Python type {kind.__name__} as a Hot value")
+
 
 _MARK = "\ue000"
 _DEC_MARKER = re.compile(f'"{_MARK}(\\d+){_MARK}"')

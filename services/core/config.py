@@ -212,6 +212,35 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class InputLimits:
+    """Bounds on what callers may send (the gateway and ingest check them; see `services.core.jsonsafe`).
+
+    Attributes:
+        max_json_depth: containers nested deeper than this in a request body or in event data
+            (hence call and schedule arguments) are refused with 400 (`HOT_MAX_JSON_DEPTH`, default 64).
+            Run results have their own, fixed cap (`jsonsafe.STORED_MAX_DEPTH`, 1000).
+        max_event_bytes: bytes of a REST request body and of an event's JSON data
+            (`HOT_MAX_EVENT_BYTES`, default 1 MiB): 413 `payload_too_large` beyond it.
+        max_event_type_length: characters of an event type (`HOT_MAX_EVENT_TYPE_LENGTH`, default 256).
+        max_name_length: characters of a project, function or schedule expression, a cancel reason
+            and other short caller strings (`HOT_MAX_NAME_LENGTH`, default 1024).
+    """
+
+    max_json_depth: int = 64
+    max_event_bytes: int = 1024 * 1024
+    max_event_type_length: int = 256
+    max_name_length: int = 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> InputLimits:
+        read = EnvReader(env)
+        return cls(max_json_depth=read.integer("HOT_MAX_JSON_DEPTH", 64, minimum=1),
+                   max_event_bytes=read.integer("HOT_MAX_EVENT_BYTES", 1024 * 1024, minimum=1024),
+                   max_event_type_length=read.integer("HOT_MAX_EVENT_TYPE_LENGTH", 256, minimum=1),
+                   max_name_length=read.integer("HOT_MAX_NAME_LENGTH", 1024, minimum=1))
+
+
+@dataclass(frozen=True)
 class FaultSettings:
     """Fault injection for the crash-recovery tests; empty (off) in every real deployment.
 
@@ -257,6 +286,7 @@ class Settings:
         tracing: see `TracingSettings`.
         sse / sse_caps: the gateway's SSE settings, see `SseOptions` and `SseCaps`.
         retention: data lifetime and the events stream's limits, see `RetentionSettings`.
+        limits: bounds on caller input and stored JSON, see `InputLimits`.
         faults: test-only fault injection, see `FaultSettings`.
     """
 
@@ -283,6 +313,7 @@ class Settings:
     sse: SseOptions = field(default_factory=SseOptions)
     sse_caps: SseCaps = field(default_factory=SseCaps)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    limits: InputLimits = field(default_factory=InputLimits)
     faults: FaultSettings = field(default_factory=FaultSettings)
 
     @classmethod
@@ -313,6 +344,7 @@ class Settings:
             sse=SseOptions.from_env(env),
             sse_caps=SseCaps.from_env(env),
             retention=RetentionSettings.from_env(env),
+            limits=InputLimits.from_env(env),
             faults=FaultSettings.from_env(env),
         )
 

@@ -31,6 +31,14 @@ class Unprocessable(PlatformError):
     http_status = 422
 
 
+class PayloadTooLarge(PlatformError):
+    """A request body or payload over its configured size limit (HTTP 413)."""
+
+    code = "payload_too_large"
+    grpc_status = grpc.StatusCode.INVALID_ARGUMENT
+    http_status = 413
+
+
 class Unauthenticated(PlatformError):
     code = "unauthorized"
     grpc_status = grpc.StatusCode.UNAUTHENTICATED
@@ -64,5 +72,6 @@ class Unavailable(PlatformError):
 
 
 ERRORS_BY_CODE: dict[str, type[PlatformError]] = {
-    cls.code: cls for cls in (BadRequest, Unprocessable, Unauthenticated, Forbidden, NotFound, Conflict, Unavailable)
+    cls.code: cls for cls in (BadRequest, Unprocessable, PayloadTooLarge, Unauthenticated, Forbidden, NotFound,
+                              Conflict, Unavailable)
 }

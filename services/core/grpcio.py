@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeAlias, TypeVar
 
 import grpc
+import psycopg
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -48,6 +49,11 @@ async def _abort(context: Context, error: Exception, method: str) -> None:
     → INTERNAL (logged). An AbortError is the call already ending: let it through."""
     if isinstance(error, grpc.aio.AbortError):
         raise error
+    if isinstance(error, psycopg.errors.DataError):
+        # A backstop: every edge checks its input first, but a value PostgreSQL still refuses
+        # (out of range, unstorable text) came from the request, so it is the caller's error, not ours.
+        log.warning("%s: the database refused a request's data: %s", method, error)
+        error = BadRequest(f"the request holds a value that cannot be stored: {error.diag.message_primary or error}")
     if isinstance(error, PlatformError):
         await context.abort_with_status(platform_status(error))
     log.error("unhandled error in %s", method, exc_info=error)

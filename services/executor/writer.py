@@ -5,6 +5,12 @@ at the database's round-trip rate. `RunWriter` collects the starts and ends requ
 the previous batch was being written and writes each group in one statement, so a lone run
 waits for nothing (no linger) and a busy executor writes in batches. Every caller still
 awaits its own row: nothing is acknowledged before its write has committed.
+
+One run cannot fail its neighbours: a result PostgreSQL could not store (a NUL character, a
+lone surrogate, NaN, absurd nesting; see `services.core.jsonsafe`) is replaced before it is
+queued by a failure naming the problem, and should a batch statement still fail on its data,
+its rows are written one by one, so only the offending row fails (a finish then stores a
+failure saying why, instead of the result).
 """
 
 from __future__ import annotations
@@ -16,14 +22,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
-from services.core import model
+from services.core import jsonsafe, model
 from services.core.db import Pool
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+DATA_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded, UnicodeError, ValueError, TypeError,
+    RecursionError)
+"""Errors caused by a row's values (not the connection): its batch is retried row by row."""
 
 _START_SQL = """
 WITH v AS (
@@ -78,6 +89,28 @@ class _Finish:
     result: Any
     retry_delay_ms: int | None
     done: asyncio.Future[datetime | None]
+    fallback: bool = False
+    """This write already replaces a result the database refused: never replaced again."""
+
+
+def unstorable_result(status: model.RunStatus, problem: str) -> tuple[model.RunStatus, Any]:
+    """What is stored instead of a result that cannot be: a failure (a cancellation stays one) naming why."""
+    message = f"the run's result cannot be stored: {problem}"
+    if status is model.RunStatus.CANCELLED:
+        return status, model.cancellation_result(message)
+    return model.RunStatus.FAILED, model.failure_result(message)
+
+
+def storable_finish(status: model.RunStatus, result: Any, retry_delay_ms: int | None,
+                    max_depth: int = jsonsafe.STORED_MAX_DEPTH) -> tuple[model.RunStatus, Any, int | None]:
+    """`(status, result, retry_delay_ms)` to write: unchanged when the result can be stored, else a
+    failure naming the first problem (a success turned failure is not retried: it would fail again)."""
+    problem = jsonsafe.find_problem(result, root="result", max_depth=max_depth)
+    if problem is None:
+        return status, result, retry_delay_ms
+    stored_status, stored = unstorable_result(status, problem)
+    log.warning("run result cannot be stored (%s); storing a failure instead", problem)
+    return stored_status, stored, retry_delay_ms if status is model.RunStatus.FAILED else None
 
 
 class RunWriter:
@@ -98,7 +131,10 @@ class RunWriter:
 
     async def finish(self, run_id: str, status: model.RunStatus, result: Any,
                      retry_delay_ms: int | None) -> datetime | None:
-        """Write the end of an attempt (`pending_retry` with `retry_delay_ms`); None if the guard refused."""
+        """Write the end of an attempt (`pending_retry` with `retry_delay_ms`); None if the guard refused.
+
+        A result that cannot be stored is replaced by a failure naming the problem (`storable_finish`)."""
+        status, result, retry_delay_ms = storable_finish(status, result, retry_delay_ms)
         done: asyncio.Future[datetime | None] = asyncio.get_running_loop().create_future()
         self._finishes.append(_Finish(run_id, status, result, retry_delay_ms, done))
         self._wake()
@@ -125,7 +161,20 @@ class RunWriter:
             [r.event_id for r in runs], [item.event_handler_id for item in batch], [r.fn_name for r in runs],
             [r.retry_attempt for r in runs], [r.origin_run_id for r in runs],
         )
-        await self._write(_START_SQL, columns, batch, [r.run_id for r in runs], "start_time")
+        try:
+            written = await self._execute(_START_SQL, columns, "start_time")
+        except DATA_ERRORS as exc:
+            if len(batch) > 1:
+                log.warning("a batch of %d run start(s) was refused (%s); writing them one by one", len(batch), exc)
+                for item in batch:
+                    await self._write_starts([item])
+                return
+            _settle_error(batch, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - every waiter of the batch gets the error
+            _settle_error(batch, exc)
+            return
+        _settle(batch, [r.run_id for r in runs], written)
 
     async def _write_finishes(self, batch: list[_Finish]) -> None:
         columns = (
@@ -134,21 +183,43 @@ class RunWriter:
             [item.retry_delay_ms / 1000 if item.retry_delay_ms is not None else None for item in batch],
             model.RunStatus.PENDING_RETRY, model.RunStatus.RUNNING,
         )
-        await self._write(_FINISH_SQL, columns, batch, [item.run_id for item in batch], "stop_time")
-
-    async def _write(self, sql: str, columns: tuple[Any, ...], batch: Sequence[_Start | _Finish],
-                     run_ids: list[str], column: str) -> None:
-        """Run one batch statement and settle every waiter: its row's `column`, None when the
-        statement returned no row for it (the guard refused), or the statement's error."""
         try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(sql, columns)
-                written = {row["run_id"]: row[column] for row in await cur.fetchall()}
-        except Exception as exc:  # noqa: BLE001 - every waiter of the batch gets the error
-            for item in batch:
-                if not item.done.done():
-                    item.done.set_exception(exc)
+            written = await self._execute(_FINISH_SQL, columns, "stop_time")
+        except DATA_ERRORS as exc:
+            if len(batch) > 1:
+                log.warning("a batch of %d run end(s) was refused (%s); writing them one by one", len(batch), exc)
+                for item in batch:
+                    await self._write_finishes([item])
+                return
+            (item,) = batch
+            if item.fallback:
+                _settle_error(batch, exc)
+                return
+            # The database refused this one row's result: store a failure saying so instead.
+            status, result = unstorable_result(item.status, f"the database refused it ({exc})")
+            log.warning("run %s: result refused by the database (%s); storing a failure instead", item.run_id, exc)
+            await self._write_finishes([_Finish(item.run_id, status, result, None, item.done, fallback=True)])
             return
-        for item, run_id in zip(batch, run_ids, strict=True):
-            if not item.done.done():
-                item.done.set_result(written.get(run_id))  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - every waiter of the batch gets the error
+            _settle_error(batch, exc)
+            return
+        _settle(batch, [item.run_id for item in batch], written)
+
+    async def _execute(self, sql: str, columns: tuple[Any, ...], column: str) -> dict[str, Any]:
+        """Run one batch statement; each written row's `column` by run id (a row the guard refused is absent)."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(sql, columns)
+            return {row["run_id"]: row[column] for row in await cur.fetchall()}
+
+
+def _settle(batch: Sequence[_Start | _Finish], run_ids: list[str], written: dict[str, Any]) -> None:
+    """Give every waiter its row's value, None when the statement returned no row for it."""
+    for item, run_id in zip(batch, run_ids, strict=True):
+        if not item.done.done():
+            item.done.set_result(written.get(run_id))  # type: ignore[arg-type]
+
+
+def _settle_error(batch: Sequence[_Start | _Finish], exc: Exception) -> None:
+    for item in batch:
+        if not item.done.done():
+            item.done.set_exception(exc)

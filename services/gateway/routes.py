@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.core.errors import Unprocessable
-from services.core.ids import parse_uuid
 from services.core.wire import rfc3339
 from services.gateway import envelope, params
 from services.gateway.auth import principal_of
@@ -27,20 +26,12 @@ async def status(request: web.Request) -> web.Response:
 async def publish_event(request: web.Request) -> web.Response:
     principal = principal_of(request)
     body = await params.json_object(request)
-    event_type = body.get("event_type")
-    if "event_type" not in body:
-        raise Unprocessable("missing field 'event_type'")
-    if not isinstance(event_type, str) or not event_type.strip():
-        raise Unprocessable("field 'event_type' must be a non-empty string")
+    event_type = params.body_text(body, "event_type", params.limits(request).max_event_type_length)
     if "event_data" not in body:
         raise Unprocessable("missing field 'event_data'")
-    stream_id = body.get("stream_id")
-    if stream_id is not None and not isinstance(stream_id, str):
-        raise Unprocessable("field 'stream_id' must be a UUID string")
-    if stream_id is not None and parse_uuid(stream_id) is None:
-        raise Unprocessable("field 'stream_id' must be a UUID")
-    event = await request.app[INGEST].publish_event(principal.env_id, event_type, body["event_data"], stream_id,
-                                                    created_by=principal.credential_id)
+    stream_id = params.body_uuid(body, "stream_id")
+    event = await request.app[INGEST].publish_event(principal.env_id, str(event_type), body["event_data"],
+                                                    stream_id, created_by=principal.credential_id)
     return envelope.single(request, event_response(event), status=201)
 
 
@@ -90,10 +81,7 @@ async def cancel_run(request: web.Request) -> web.Response:
     reason = "Run cancelled"
     if request.can_read_body:
         body = await params.json_object(request)
-        if body.get("reason") is not None:
-            if not isinstance(body["reason"], str):
-                raise Unprocessable("field 'reason' must be a string")
-            reason = body["reason"]
+        reason = params.body_text(body, "reason", params.limits(request).max_name_length, required=False) or reason
     run = await request.app[INGEST].cancel_run(principal.env_id, run_id, reason)
     return envelope.single(request, run_response(run))
 

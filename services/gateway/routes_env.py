@@ -30,6 +30,6 @@ async def get_env(request: web.Request) -> web.Response:
 async def list_event_handlers(request: web.Request) -> web.Response:
     """Handlers of the project's deployed build; the project is named by id or name."""
     env_id = require_api_key(request)
-    page = await request.app[STREAMS].list_event_handlers(env_id, request.match_info["project"],
+    page = await request.app[STREAMS].list_event_handlers(env_id, params.path_name(request, "project", "project"),
                                                           params.page(request))
     return envelope.page_listing(request, [handler_response(h) for h in page.items], page)

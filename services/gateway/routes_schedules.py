@@ -10,8 +10,6 @@ All need an API key (sessions get 403). The scheduler's address comes from `HOT_
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from services.core.clients import SchedulerClient
@@ -35,24 +33,17 @@ def _scheduler(request: web.Request) -> SchedulerClient:
 @schedule_routes.get("/v1/projects/{project}/schedules")
 async def list_schedules(request: web.Request) -> web.Response:
     env_id = require_api_key(request)
-    page = await _scheduler(request).list_schedules(env_id, request.match_info["project"], params.page(request))
+    page = await _scheduler(request).list_schedules(env_id, params.path_name(request, "project", "project"),
+                                                    params.page(request))
     return envelope.page_listing(request, [schedule_response(s) for s in page.items], page)
-
-
-def _string_field(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if name not in body:
-        raise Unprocessable(f"missing field '{name}'")
-    if not isinstance(value, str) or not value.strip():
-        raise Unprocessable(f"field '{name}' must be a non-empty string")
-    return value
 
 
 @schedule_routes.post("/v1/schedules")
 async def create_schedule(request: web.Request) -> web.Response:
     env_id = require_api_key(request)
     body = await params.json_object(request)
-    project, fn, schedule = (_string_field(body, n) for n in ("project", "fn", "schedule"))
+    cap = params.limits(request).max_name_length
+    project, fn, schedule = (str(params.body_text(body, n, cap)) for n in ("project", "fn", "schedule"))
     args = body.get("args")
     if args is not None and not isinstance(args, list):
         raise Unprocessable("field 'args' must be a list or null")

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from services.core import live
 from services.core.errors import Forbidden, Unprocessable
-from services.core.ids import new_id, parse_uuid
+from services.core.ids import new_id
 from services.gateway import envelope, params, sse
 from services.gateway.auth import principal_of, require_api_key
 from services.gateway.fanout import render
@@ -63,7 +63,7 @@ def _require(request: web.Request, resource: str, action: str) -> None:
 
 
 def _project(request: web.Request) -> str | None:
-    return request.query.get("project") or None
+    return params.query_name(request, "project")
 
 
 async def _serve(channel: sse.SseChannel, producer: Callable[[], Awaitable[None]] | None,
@@ -125,17 +125,14 @@ async def subscribe_stream(request: web.Request) -> web.StreamResponse:
 async def subscribe_with_event(request: web.Request) -> web.StreamResponse:
     principal = principal_of(request)
     body = await params.json_object(request)
-    event_type = body.get("event_type")
-    if not isinstance(event_type, str) or not event_type.strip():
-        raise Unprocessable("field 'event_type' must be a non-empty string")
+    event_type = str(params.body_text(body, "event_type", params.limits(request).max_event_type_length))
     if "event_data" not in body:
         raise Unprocessable("missing field 'event_data'")
-    raw_stream = body.get("stream_id")
-    if raw_stream is not None and (not isinstance(raw_stream, str) or parse_uuid(raw_stream) is None):
-        raise Unprocessable("field 'stream_id' must be a UUID")
-    stream_id = str(parse_uuid(raw_stream)) if isinstance(raw_stream, str) else new_id()
+    given_stream = params.body_uuid(body, "stream_id")
+    stream_id = given_stream or new_id()
+    project = _project(request)
     _require(request, f"event:{event_type}", "create")
-    if isinstance(raw_stream, str):
+    if given_stream is not None:
         _require(request, f"stream:{stream_id}", "read")
 
     async def publish() -> bytes:
@@ -144,7 +141,7 @@ async def subscribe_with_event(request: web.Request) -> web.StreamResponse:
         return sse.frame("event:published", {"type": "event:published", "event_id": event.event_id,
                                              "stream_id": event.stream_id, "event_type": event.event_type})
 
-    return await _subscribe(request, principal.env_id, stream_id, _project(request), publish)
+    return await _subscribe(request, principal.env_id, stream_id, project, publish)
 
 
 @stream_routes.get("/v1/runs/{run_id}/subscribe")

@@ -36,7 +36,8 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     js = nc.jetstream()
     await messaging.ensure_event_stream(js, settings.retention)
     publisher = EventPublisher(js, pool)
-    servicer = IngestServicer(pool, publisher, nc, fault_exit_before_publish=settings.faults.exit_before_publish)
+    servicer = IngestServicer(pool, publisher, nc, limits=settings.limits,
+                              fault_exit_before_publish=settings.faults.exit_before_publish)
     await DeadLetterListener(nc, js, pool).start()
     streams = StreamsServicer(pool, LiveHub(nc, pool))
 

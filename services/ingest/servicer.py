@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
+from datetime import timedelta
 
 from nats.aio.client import Client
 
-from services.core import live, model, subjects, wire
+from services.core import jsonsafe, live, model, subjects, wire
+from services.core.config import InputLimits
 from services.core.db import Pool
-from services.core.errors import BadRequest, Forbidden, Unavailable, Unprocessable
+from services.core.errors import BadRequest, Forbidden, PayloadTooLarge, Unavailable, Unprocessable
 from services.core.grpcio import Context, request_env, resource_id, rpc_errors
 from services.core.ids import parse_uuid
 from services.core.pb import hot_common_pb2 as common_pb
@@ -19,37 +20,59 @@ from services.core.telemetry import current_traceparent
 from services.ingest import auth, cancel, deadletters, deploy, retries, store
 from services.ingest.publisher import EventPublisher
 
-MAX_EVENT_DATA_BYTES = 1_000_000
+MAX_SINCE_SECONDS = int(timedelta(days=100 * 366).total_seconds())
+"""`ListRuns.since_seconds` beyond a century is refused (PostgreSQL intervals overflow far later)."""
+
+
+def _text(value: str, what: str, max_length: int) -> str:
+    """A caller string that fits its column: at most `max_length` characters, no NUL or lone surrogate."""
+    if len(value) > max_length:
+        raise Unprocessable(f"{what} is longer than {max_length} characters")
+    problem = jsonsafe.string_problem(value)
+    if problem is not None:
+        raise Unprocessable(f"{what} {problem}")
+    return value
 
 
 class IngestServicer(pb_grpc.IngestServicer):
     """Options:
+        limits: input limits (`Settings.limits`): event size, JSON depth, string lengths. The
+            gateway checks the same, but it is not ingest's only client.
         fault_exit_before_publish: test-only fault injection (`FaultSettings`): ingest exits
             between commit and publish for an event of this type (default empty: never).
     """
 
     def __init__(self, pool: Pool, publisher: EventPublisher, nc: Client, *,
-                 fault_exit_before_publish: str = "") -> None:
+                 limits: InputLimits | None = None, fault_exit_before_publish: str = "") -> None:
         self._pool = pool
         self._publisher = publisher
         self._nc = nc
+        self._limits = limits or InputLimits()
         self._fault_exit_before_publish = fault_exit_before_publish
+
+    def _event_data(self, text: str) -> object:
+        """`event_data_json` parsed, size- and depth-capped, and checked storable (`jsonsafe`)."""
+        cap = self._limits
+        # A character is at most 4 bytes: only a text that might be too large is encoded to count.
+        if len(text) * 4 > cap.max_event_bytes and len(text.encode("utf-8", "surrogatepass")) > cap.max_event_bytes:
+            raise PayloadTooLarge(f"event_data is larger than {cap.max_event_bytes} bytes (HOT_MAX_EVENT_BYTES)")
+        try:
+            return jsonsafe.loads(text, root="event_data", max_depth=cap.max_json_depth)
+        except jsonsafe.MalformedJson as exc:
+            raise BadRequest(exc.message) from None
+        except jsonsafe.UnstorableJson as exc:
+            raise Unprocessable(exc.message) from None
 
     @rpc_errors
     async def PublishEvent(self, request: pb.PublishEventRequest, context: Context) -> common_pb.Event:
         env_id = request_env(request)
-        event_type = request.event_type
-        if not event_type:
+        event_type = _text(request.event_type, "event_type", self._limits.max_event_type_length)
+        if not event_type.strip():
             raise Unprocessable("event_type must be a non-empty string")
         if (event_type.startswith(model.RESERVED_PREFIX) and not request.allow_reserved
                 and event_type not in model.PUBLIC_RESERVED_TYPES):
             raise Forbidden("Event types beginning with 'hot:' are reserved for internal control flows")
-        if len(request.event_data_json) > MAX_EVENT_DATA_BYTES:
-            raise Unprocessable(f"event_data is larger than {MAX_EVENT_DATA_BYTES} bytes")
-        try:
-            data = json.loads(request.event_data_json)
-        except ValueError as exc:
-            raise BadRequest(f"event_data_json is not valid JSON: {exc}") from exc
+        data = self._event_data(request.event_data_json)
         stream_id: str | None = None
         if request.stream_id:
             parsed = parse_uuid(request.stream_id)
@@ -57,9 +80,9 @@ class IngestServicer(pb_grpc.IngestServicer):
                 raise Unprocessable("stream_id must be a UUID")
             stream_id = str(parsed)
         source_run_id = str(parse_uuid(request.source_run_id) or "") or None
+        created_by = _text(request.created_by, "created_by", self._limits.max_name_length) or None
         event = await store.insert_event(self._pool, env_id=env_id, stream_id=stream_id, event_type=event_type,
-                                         event_data=data, source_run_id=source_run_id,
-                                         created_by=request.created_by or None,
+                                         event_data=data, source_run_id=source_run_id, created_by=created_by,
                                          event_time=(wire.ts_from_proto(request.event_time)
                                                      if request.HasField("event_time") and request.allow_reserved
                                                      else None))
@@ -96,8 +119,12 @@ class IngestServicer(pb_grpc.IngestServicer):
 
     @rpc_errors
     async def ListRuns(self, request: pb.ListRunsRequest, context: Context) -> pb.ListRunsResponse:
-        if request.since_seconds < 0:
-            raise BadRequest("since_seconds must not be negative")
+        if not 0 <= request.since_seconds <= MAX_SINCE_SECONDS:
+            raise BadRequest(f"since_seconds must be from 0 to {MAX_SINCE_SECONDS}")
+        if request.status and int(request.status) not in {int(s) for s in model.RunStatus}:
+            raise BadRequest(f"unknown run status {request.status}")
+        if request.run_type and int(request.run_type) not in {int(t) for t in model.RunType}:
+            raise BadRequest(f"unknown run type {request.run_type}")
         page = await store.list_runs(
             self._pool, request_env(request), wire.page_from_proto(request.page),
             status=model.RunStatus(request.status) if request.status else None,
@@ -112,7 +139,13 @@ class IngestServicer(pb_grpc.IngestServicer):
         files = {f.path: f.content for f in request.files}
         if len(files) != len(request.files):
             raise BadRequest("duplicate file paths in build")
-        result = await deploy.deploy_build(self._pool, request_env(request), request.project_name, files)
+        cap = self._limits.max_name_length
+        project = _text(request.project_name, "project_name", cap)
+        for path, content in files.items():
+            _text(path, "a file path", cap)
+            if "\x00" in content:
+                raise Unprocessable(f"file {path!r} contains a NUL character (\\u0000), which cannot be stored")
+        result = await deploy.deploy_build(self._pool, request_env(request), project, files)
         return wire.deploy_result_to_proto(result)
 
     @rpc_errors
@@ -130,8 +163,8 @@ class IngestServicer(pb_grpc.IngestServicer):
     @rpc_errors
     async def CancelRun(self, request: pb.CancelRunRequest, context: Context) -> common_pb.Run:
         env_id = request_env(request)
-        run = await cancel.cancel_run(self._pool, env_id, resource_id(request.run_id, "Run"),
-                                      request.reason or "Run cancelled")
+        reason = _text(request.reason, "reason", self._limits.max_name_length) or "Run cancelled"
+        run = await cancel.cancel_run(self._pool, env_id, resource_id(request.run_id, "Run"), reason)
         # Tell the executor running it to stop, and stream subscribers that it ended.
         await self._nc.publish(subjects.control_subject(env_id), live.encode(live.CancelCommand(run.run_id)))
         await self._nc.publish(subjects.live_subject(env_id, run.stream_id),

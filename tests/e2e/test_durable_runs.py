@@ -91,7 +91,7 @@ fn (event) {
 b-replay-unwritable
 meta {on-event: "dlq:replay"}
 fn (event) {
-  "PostgreSQL jsonb refuses \\0"
+  "refused by the test trigger"
 }
 """
 
@@ -326,10 +326,24 @@ def _run_statuses(platform: DevPlatform, event_id: str, fn_name: str) -> list[st
 
 def test_a_replayed_dead_letter_does_not_rerun_handlers_that_finished(platform: DevPlatform,
                                                                       api: ApiClient) -> None:
-    # Two handlers, run in order: `a-replay-fine` succeeds; `b-replay-unwritable` returns a NUL
-    # that the run's result write refuses, so processing fails after `a` finished, every
-    # delivery, until the event is dead-lettered. Its replay must be a redelivery: `a` is skipped.
+    # Two handlers, run in order: `a-replay-fine` succeeds; the result write of `b-replay-unwritable`
+    # fails (a trigger refuses it, as a database outage would), so processing fails after `a`
+    # finished, every delivery, until the event is dead-lettered. Its replay must be a redelivery:
+    # `a` is skipped. (A result PostgreSQL cannot store no longer does this: it fails only its run.)
     fine, unwritable = "::durable::jobs/a-replay-fine", "::durable::jobs/b-replay-unwritable"
+    platform.db_execute(
+        "CREATE OR REPLACE FUNCTION hot.test_refuse_result() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.result = '\"refused by the test trigger\"'::jsonb THEN RAISE EXCEPTION 'refused by the test'; "
+        "END IF; RETURN NEW; END $$")
+    platform.db_execute("CREATE TRIGGER test_refuse_result BEFORE UPDATE ON hot.run FOR EACH ROW "
+                        "EXECUTE FUNCTION hot.test_refuse_result()")
+    try:
+        _replay_skips_finished_handlers(platform, api, fine, unwritable)
+    finally:
+        platform.db_execute("DROP TRIGGER test_refuse_result ON hot.run")
+
+
+def _replay_skips_finished_handlers(platform: DevPlatform, api: ApiClient, fine: str, unwritable: str) -> None:
     event = api.publish("dlq:replay", {"x": 1})
     letter = _wait_dead_lettered(api, event["event_id"])
     assert _run_statuses(platform, event["event_id"], fine) == ["succeeded"]
