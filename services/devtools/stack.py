@@ -24,6 +24,7 @@ import sysconfig
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -167,19 +168,29 @@ class EmbeddedNats:
         # setpriv execs in place, so the server's pid is the child's pid.
         ports_file = run_dir / f"{Path(binary).name}_{self.proc.pid}.ports"
         deadline = time.monotonic() + timeout
-        while not ports_file.exists():
+        # The server creates the file, then writes it: read until it holds the whole JSON.
+        while (ports := _read_ports(ports_file)) is None:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nats-server exited rc={self.proc.returncode}: "
                                    f"{(self.data_dir / 'nats.stderr').read_text()[-2000:]}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"nats-server did not write its ports file, see {self.data_dir / 'nats.log'}")
             time.sleep(0.01)
-        self.url = json.loads(ports_file.read_text())["nats"][0]
+        self.url = ports["nats"][0]
         self.port = int(self.url.rsplit(":", 1)[1])
         return self
 
     def stop(self) -> int | None:
         return stop_process(self.proc, signal.SIGTERM)
+
+
+def _read_ports(path: Path) -> dict[str, Any] | None:
+    """nats-server's ports file once it is complete; None while it is missing or half written."""
+    try:
+        ports = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return ports if isinstance(ports, dict) and ports.get("nats") else None
 
 
 class EmbeddedPostgres:
