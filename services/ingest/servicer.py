@@ -18,6 +18,7 @@ from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
 from services.core.telemetry import current_traceparent
 from services.ingest import auth, cancel, deadletters, deploy, retries, store
 from services.ingest.publisher import EventPublisher
+from services.sandbox.pool import WorkerPool
 
 MAX_EVENT_DATA_BYTES = 1_000_000
 
@@ -28,9 +29,10 @@ class IngestServicer(pb_grpc.IngestServicer):
             between commit and publish for an event of this type (default empty: never).
     """
 
-    def __init__(self, pool: Pool, publisher: EventPublisher, nc: Client, *,
+    def __init__(self, pool: Pool, publisher: EventPublisher, nc: Client, *, sandbox: WorkerPool,
                  fault_exit_before_publish: str = "") -> None:
         self._pool = pool
+        self._sandbox = sandbox
         self._publisher = publisher
         self._nc = nc
         self._fault_exit_before_publish = fault_exit_before_publish
@@ -112,7 +114,8 @@ class IngestServicer(pb_grpc.IngestServicer):
         files = {f.path: f.content for f in request.files}
         if len(files) != len(request.files):
             raise BadRequest("duplicate file paths in build")
-        result = await deploy.deploy_build(self._pool, request_env(request), request.project_name, files)
+        result = await deploy.deploy_build(self._pool, request_env(request), request.project_name, files,
+                                           sandbox=self._sandbox)
         return wire.deploy_result_to_proto(result)
 
     @rpc_errors

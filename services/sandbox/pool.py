@@ -425,6 +425,8 @@ class WorkerPool:
         text = message.get("text")
         if talk.truncated or not isinstance(text, str):
             return
+        # Stored as PostgreSQL text: no NUL, no lone surrogate.
+        text = text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
         size = len(text.encode("utf-8", "replace"))
         room = self.settings.max_output_bytes - talk.output_bytes
         if size > room or message.get("truncated") is True:
