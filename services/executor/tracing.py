@@ -123,6 +123,11 @@ def traceparent_of(span: trace.Span) -> str:
     return carrier.get("traceparent", "")
 
 
+class RebuiltSpan(SdkSpan):
+    """An SDK span rebuilt from a worker's record, with the worker's ids and times (the SDK only
+    lets its tracer create a plain `Span`)."""
+
+
 class WorkerSpans:
     """The interpreter spans of one sandboxed run, rebuilt as OpenTelemetry spans under its `hot.run`.
 
@@ -156,10 +161,10 @@ class WorkerSpans:
         flags = TraceFlags(TraceFlags.SAMPLED)
         started = []
         for record in records:
-            span = SdkSpan(record["name"], SpanContext(context.trace_id, int(record["span_id"], 16), False, flags),
-                           parent=SpanContext(context.trace_id, int(record["parent_id"], 16), False, flags),
-                           resource=root.resource, attributes=_scalars(record.get("attributes")),
-                           span_processor=processor, instrumentation_scope=root.instrumentation_scope)
+            span = RebuiltSpan(record["name"], SpanContext(context.trace_id, int(record["span_id"], 16), False, flags),
+                               parent=SpanContext(context.trace_id, int(record["parent_id"], 16), False, flags),
+                               resource=root.resource, attributes=_scalars(record.get("attributes")),
+                               span_processor=processor, instrumentation_scope=root.instrumentation_scope)
             span.start(start_time=record["start_ns"])
             for event in record.get("events") or []:
                 if isinstance(event, dict) and isinstance(event.get("name"), str):
