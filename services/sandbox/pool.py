@@ -209,6 +209,10 @@ class WorkerPool:
                 await worker.proc.wait()
         self._all.clear()
 
+    def idle(self) -> int:
+        """Workers waiting for a job (a health figure; tests wait on it)."""
+        return self._idle.qsize()
+
     def pids(self) -> list[int]:
         """The process ids of the live workers (for tests and health)."""
         return [w.pid for w in self._all if w.proc.returncode is None]

@@ -32,6 +32,9 @@ from services.scheduler.clock import Clock, SystemClock
 from services.scheduler.ingest_sink import IngestSink
 from services.scheduler.servicer import SchedulerServicer
 
+LOAD_TIMEOUT_S = 3.0
+"""The stack's load time limit for a build's top-level code (HOT_LOAD_TIMEOUT; short, for the tests)."""
+
 
 @dataclass
 class Stack:
@@ -105,7 +108,7 @@ async def open_stack(pg_dsn: str, nats_url: str) -> AsyncIterator[Stack]:
     nc = await messaging.connect(nats_url, name="test-ingest")
     js = nc.jetstream()
     await messaging.ensure_event_stream(js)
-    sandbox = WorkerPool(SandboxSettings(), size=1, name="test")
+    sandbox = WorkerPool(SandboxSettings(load_timeout_s=LOAD_TIMEOUT_S), size=1, name="test")
     await sandbox.start()
     servicer = IngestServicer(pool, EventPublisher(js, pool), nc, sandbox=sandbox)
     server, port, _ = await start_server("127.0.0.1:0",
