@@ -36,7 +36,8 @@ KILL_GRACE_S = 2.0
 MEMORY_SAMPLE_S = 0.25
 """How often the parent samples a busy worker's resident memory."""
 START_TIMEOUT_S = 30.0
-FRAME_OVERHEAD_BYTES = 1024 * 1024
+FRAME_OVERHEAD_BYTES = 16 * 1024 * 1024
+"""Room in a frame beyond the payload caps (a batch of spans, a `send` payload)."""
 TRUNCATED_MARKER = "\n…[output truncated]\n"
 
 FilesOf = Callable[[str], Awaitable[dict[str, str]]]

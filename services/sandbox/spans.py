@@ -20,7 +20,7 @@ from hotlang.runtime.tracing import Span
 
 MAX_EVENTS_PER_SPAN = 32
 """Events recorded per span; later ones are counted in `hot.events_dropped`, not stored."""
-FLUSH_EVERY = 256
+FLUSH_EVERY = 64
 """Finished spans are shipped to the parent in batches of this many (and at the end of the run)."""
 
 
