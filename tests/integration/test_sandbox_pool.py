@@ -123,9 +123,9 @@ async def test_a_memory_bomb_fails_naming_the_limit_and_the_worker_is_replaced(p
 
 
 async def test_env_get_reads_only_allow_listed_variables(pool: WorkerPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://secret@db/hot")  # in the parent's environment only
     assert (await call(pool, "::t/env-of", ["GREETING"])).value == "hi"
     assert (await call(pool, "::t/env-of", ["DATABASE_URL"])).value is None
-    assert (await call(pool, "::t/env-of", ["PATH"])).value is not None  # Python needs one; it is not ours
 
 
 async def test_the_worker_environment_holds_no_service_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
