@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import language_bench, platform_bench, scheduler_bench, streams_bench, traces_bench
+from benchmarks import language_bench, platform_bench, sandbox_bench, scheduler_bench, streams_bench, traces_bench
 from benchmarks.table import Row, print_table
 
 
@@ -15,6 +15,7 @@ def main() -> None:
     rows: list[Row] = []
     rows += language_bench.run()
     rows += platform_bench.run(events=args.events)
+    rows += sandbox_bench.run()
     rows += streams_bench.run()
     rows += scheduler_bench.run()
     rows += traces_bench.run()

@@ -241,6 +241,69 @@ class InputLimits:
 
 
 @dataclass(frozen=True)
+class SandboxSettings:
+    """Worker processes that run Hot code for the executor, ingest and the scheduler (`services/sandbox`).
+
+    Attributes:
+        workers: worker processes of the executor's pool (`HOT_EXECUTOR_WORKERS`, default 4). A run
+            holds a worker from its start to its end (also while it waits on `send` or `sleep`);
+            runs beyond the pool wait for a free worker. `HOT_EXECUTOR_CONCURRENCY` bounds the
+            events an executor has in flight and should be at least this; more workers than cores
+            only helps runs that wait. Ingest and the scheduler keep one worker each for loading.
+        memory_mb: each worker's memory limit in MB (`HOT_WORKER_MEMORY_MB`, default 1024): its
+            address space (`RLIMIT_AS`), and its resident memory as sampled by the parent. A run
+            over it fails with "Run exceeded the memory limit of N MB".
+        load_timeout_s: seconds a build's top-level code may run while it loads, at deploy and
+            before its first run (`HOT_LOAD_TIMEOUT`, default 10).
+        code_env: the variables Hot code may read with `::hot::env/get` (`HOT_CODE_ENV`: comma-separated
+            names, default none), with their values read from the service's environment at start.
+        max_result_bytes: largest run result, as JSON (`HOT_MAX_RESULT_BYTES`, default 1 MiB).
+        max_output_bytes: `print` output stored per run; the rest is cut and marked
+            (`HOT_MAX_OUTPUT_BYTES`, default 64 KiB).
+        max_stream_payload_bytes: largest `::hot::stream/data` item (`HOT_MAX_STREAM_PAYLOAD_BYTES`,
+            default 256000).
+        max_spans_per_run: interpreter spans recorded per run; later calls run unrecorded, counted in
+            `hot.spans_dropped` (`HOT_MAX_SPANS_PER_RUN`, default 10000).
+        run_max_bytes / run_max_items / run_max_int_digits / run_max_threads: the interpreter's size
+            limits for every run and build load (`hotlang.Limits`, decision 0018): largest Str or
+            Bytes in bytes (`HOT_RUN_MAX_BYTES`, 64 MiB), longest Vec or Map (`HOT_RUN_MAX_ITEMS`,
+            10,000,000), largest Int in decimal digits (`HOT_RUN_MAX_INT_DIGITS`, 100,000), and
+            concurrent `parallel`/`pmap` branch threads per run (`HOT_RUN_MAX_THREADS`, 16; beyond
+            it branches run inline).
+    """
+
+    workers: int = 4
+    memory_mb: int = 1024
+    load_timeout_s: float = 10.0
+    code_env: Mapping[str, str] = field(default_factory=dict)
+    max_result_bytes: int = 1024 * 1024
+    max_output_bytes: int = 64 * 1024
+    max_stream_payload_bytes: int = 256_000
+    max_spans_per_run: int = 10_000
+    run_max_bytes: int = 64 * 1024 * 1024
+    run_max_items: int = 10_000_000
+    run_max_int_digits: int = 100_000
+    run_max_threads: int = 16
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SandboxSettings:
+        read = EnvReader(env)
+        names = [name.strip() for name in read.text("HOT_CODE_ENV").split(",") if name.strip()]
+        return cls(workers=read.integer("HOT_EXECUTOR_WORKERS", 4, minimum=1),
+                   memory_mb=read.integer("HOT_WORKER_MEMORY_MB", 1024, minimum=128),
+                   load_timeout_s=read.number("HOT_LOAD_TIMEOUT", 10.0),
+                   code_env={name: env[name] for name in names if name in env},
+                   max_result_bytes=read.integer("HOT_MAX_RESULT_BYTES", 1024 * 1024, minimum=1),
+                   max_output_bytes=read.integer("HOT_MAX_OUTPUT_BYTES", 64 * 1024, minimum=0),
+                   max_stream_payload_bytes=read.integer("HOT_MAX_STREAM_PAYLOAD_BYTES", 256_000, minimum=1),
+                   max_spans_per_run=read.integer("HOT_MAX_SPANS_PER_RUN", 10_000, minimum=0),
+                   run_max_bytes=read.integer("HOT_RUN_MAX_BYTES", 64 * 1024 * 1024, minimum=1024),
+                   run_max_items=read.integer("HOT_RUN_MAX_ITEMS", 10_000_000, minimum=1000),
+                   run_max_int_digits=read.integer("HOT_RUN_MAX_INT_DIGITS", 100_000, minimum=100),
+                   run_max_threads=read.integer("HOT_RUN_MAX_THREADS", 16, minimum=0))
+
+
+@dataclass(frozen=True)
 class FaultSettings:
     """Fault injection for the crash-recovery tests; empty (off) in every real deployment.
 
@@ -288,6 +351,7 @@ class Settings:
         retention: data lifetime and the events stream's limits, see `RetentionSettings`.
         limits: bounds on caller input and stored JSON, see `InputLimits`.
         faults: test-only fault injection, see `FaultSettings`.
+        sandbox: worker processes for Hot code and their limits, see `SandboxSettings`.
     """
 
     database_url: str = ""
@@ -315,6 +379,7 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     limits: InputLimits = field(default_factory=InputLimits)
     faults: FaultSettings = field(default_factory=FaultSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -346,6 +411,7 @@ class Settings:
             retention=RetentionSettings.from_env(env),
             limits=InputLimits.from_env(env),
             faults=FaultSettings.from_env(env),
+            sandbox=SandboxSettings.from_env(env),
         )
 
     def require(self, *names: str) -> None:

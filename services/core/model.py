@@ -102,6 +102,9 @@ class Run:
     retry_attempt: int = 0
     next_retry_at: datetime | None = None
     fn_name: str | None = None
+    output: str | None = None
+    """What the run printed (capped at HOT_MAX_OUTPUT_BYTES); None when it printed nothing."""
+    output_truncated: bool = False
 
 
 @dataclass(frozen=True)

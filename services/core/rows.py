@@ -21,7 +21,7 @@ EVENT_COLUMNS = """
 RUN_COLUMNS = """
     r.run_id::text, r.env_id::text, r.stream_id::text, r.build_id::text, r.run_type_id, r.status_id,
     r.start_time, r.stop_time, r.origin_run_id::text, r.event_id::text, r.result, r.project_id::text,
-    p.name AS project_name, r.retry_attempt, r.next_retry_at, r.fn_name
+    p.name AS project_name, r.retry_attempt, r.next_retry_at, r.fn_name, r.output, r.output_truncated
 """
 RUN_FROM = "hot.run r LEFT JOIN hot.project p ON p.project_id = r.project_id"
 """The source `RUN_COLUMNS` reads from (the project's name comes from the join)."""
@@ -50,7 +50,8 @@ def run_from_row(row: Row) -> model.Run:
         start_time=row["start_time"], stop_time=row["stop_time"], origin_run_id=row["origin_run_id"],
         event_id=row["event_id"], result=row["result"], project_id=row["project_id"],
         project_name=row["project_name"], retry_attempt=row["retry_attempt"],
-        next_retry_at=row["next_retry_at"], fn_name=row["fn_name"],
+        next_retry_at=row["next_retry_at"], fn_name=row["fn_name"], output=row["output"],
+        output_truncated=bool(row["output_truncated"]),
     )
 
 

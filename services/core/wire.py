@@ -78,13 +78,14 @@ def event_from_proto(msg: pb.Event) -> model.Event:
                        handled=msg.handled, source_run_id=_opt(msg, "source_run_id"))
 
 
-_RUN_OPTIONAL_IDS = ("build_id", "origin_run_id", "event_id", "project_id", "project_name", "fn_name")
+_RUN_OPTIONAL_IDS = ("build_id", "origin_run_id", "event_id", "project_id", "project_name", "fn_name", "output")
 
 
 def run_to_proto(run: model.Run) -> pb.Run:
     msg = pb.Run(run_id=run.run_id, env_id=run.env_id, stream_id=run.stream_id,
                  run_type=int(run.run_type), status=int(run.status),  # type: ignore[arg-type]
-                 start_time=ts_to_proto(run.start_time), retry_attempt=run.retry_attempt)
+                 start_time=ts_to_proto(run.start_time), retry_attempt=run.retry_attempt,
+                 output_truncated=run.output_truncated)
     for name in _RUN_OPTIONAL_IDS:
         value = getattr(run, name)
         if value is not None:
@@ -103,6 +104,7 @@ def run_from_proto(msg: pb.Run) -> model.Run:
         start_time=ts_from_proto(msg.start_time), stop_time=_opt_ts(msg, "stop_time"),
         result=json.loads(msg.result_json) if msg.HasField("result_json") else None,
         retry_attempt=msg.retry_attempt, next_retry_at=_opt_ts(msg, "next_retry_at"),
+        output_truncated=msg.output_truncated,
         **{name: _opt(msg, name) for name in _RUN_OPTIONAL_IDS},
     )
 

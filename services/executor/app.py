@@ -1,9 +1,10 @@
 """The executor's object graph: what `python -m services.executor` builds, runs and closes.
 
 Nothing here decides anything about runs; each piece lives in its own module:
-`consumer` (JetStream pulls and acks), `runner` (one event's runs), `builds` (loaded
-programs, preloaded on deploy), `routing` (handlers per event type), `control` (cancel
-commands), `ingest_events` (`send`), `builtins` (schedule handlers), `trace_store` (spans).
+`consumer` (JetStream pulls and acks), `runner` (one event's runs, executed in the worker
+processes of `services.sandbox`), `builds` (functions of builds, loaded in a worker on deploy),
+`routing` (handlers per event type), `control` (cancel commands), `ingest_events` (`send`),
+`builtins` (schedule handlers), `trace_store` (spans).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from services.executor.routing import Routing
 from services.executor.runner import EventRunner
 from services.executor.servicer import ExecutorServicer
 from services.executor.trace_store import RunSpanStore
+from services.sandbox.pool import WorkerPool
 
 log = logging.getLogger("services.executor")
 
@@ -71,14 +73,21 @@ async def run_executor(settings: Settings, stop: asyncio.Event) -> None:
         provider.add_span_processor(span_store)
     span_writer = asyncio.create_task(span_store.run_writer(pool, stop))
 
-    builds = BuildCache(pool, traced=trace_calls)
+    async def build_files(build_id: str) -> dict[str, str]:
+        return await store.build_files(pool, build_id)
+
+    # The executor never runs Hot code itself: every load and call goes to a worker process.
+    sandbox = WorkerPool(settings.sandbox, files_of=build_files, name="executor")
+    await sandbox.start()
+    builds = BuildCache(pool, sandbox, traced=trace_calls)
     builtins, scheduler_client = schedule_builtins(pool, settings.scheduler_addr)
     # Deployed builds are parsed before their first event needs them: at start and on each deploy.
     routing = Routing(pool, settings.database_url, on_deploy=builds.preload)
     listener = asyncio.create_task(routing.listen(stop))
     for build_id in await store.all_deployed_build_ids(pool):
         builds.preload(build_id)
-    runner = EventRunner(pool, builds, routing, send=ingest_events.publish_from_run, publish=live_publisher(nc),
+    runner = EventRunner(pool, builds, routing, sandbox=sandbox, send=ingest_events.publish_from_run,
+                         publish=live_publisher(nc),
                          run_timeout_s=settings.run_timeout_s, builtins=builtins, trace_calls=trace_calls)
     await ControlListener(runner).subscribe(nc)
 
@@ -98,5 +107,6 @@ async def run_executor(settings: Settings, stop: asyncio.Event) -> None:
     await ingest_events.close()
     if scheduler_client is not None:
         await scheduler_client.close()
+    await sandbox.close()
     await nc.drain()
     await pool.close()

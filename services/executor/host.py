@@ -1,106 +1,75 @@
-"""The host interface a running Hot function gets: `send`, stream data, run info, stop requests.
+"""What a run's host calls do in the executor: the parent side of a sandboxed run.
 
-The interpreter runs on a worker thread; each host call that needs I/O hands it back to
-the service's event loop and waits for the answer.
+The Hot code runs in a sandbox worker (`services.sandbox`); its `send`, stream data and spans
+cross the pipe and arrive here (`RunSideEffects`, a `services.sandbox.pool.RunEffects`):
+`send` goes to ingest as any event, stream data is published on the stream's live subject, and
+spans become OpenTelemetry spans (`tracing.WorkerSpans`). `run_info` is what `info()` returns.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import sys
-import threading
+import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from hotlang import HotCancelled
-from hotlang.runtime.tracing import current_span, record_event
 from services.core import ids, live, model, subjects
 from services.core.wire import rfc3339
 from services.executor.retry import RetryPolicy
-from services.executor.tracing import HotSpan, traceparent_of
+from services.executor.tracing import WorkerSpans
 
-SEND_TIMEOUT_S = 30.0
-MAX_STREAM_PAYLOAD_BYTES = 256_000
+log = logging.getLogger(__name__)
 
 SendFn = Callable[[str, Any, str, str, str, str], Awaitable[dict[str, Any]]]
 """send(event_type, data, env_id, stream_id, source_run_id, traceparent) -> EventInfo"""
 PublishFn = Callable[[str, bytes], Awaitable[None]]
 
 
-class RunHost:
-    """Host for one run: knows its run, event, stream and environment (a :class:`hotlang.Host`)."""
+class RunSideEffects:
+    """The effects of one run's host calls (see the module docstring)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, *, env_id: str, stream_id: str, run: model.Run,
-                 event: model.Event, policy: RetryPolicy, send: SendFn, publish: PublishFn,
-                 traceparent: str = "") -> None:
-        self._loop = loop
-        self.env_id = env_id
-        self.stream_id = stream_id
-        self.run = run
-        self.event = event
-        self.policy = policy
+    def __init__(self, run: model.Run, *, send: SendFn, publish: PublishFn, traceparent: str,
+                 max_stream_payload_bytes: int, spans: WorkerSpans | None) -> None:
+        self._run = run
         self._send = send
         self._publish = publish
-        self.stop_requested = threading.Event()
-        self.traceparent = traceparent
-        """The run span's W3C context: events this run sends continue its trace."""
+        self._traceparent = traceparent
+        self._max_stream = max_stream_payload_bytes
+        self.worker_spans = spans
 
-    @property
-    def run_id(self) -> str:
-        return self.run.run_id
+    async def send(self, event_type: str, data: Any, traceparent: str) -> dict[str, Any]:
+        """Publish a child event on the run's stream; it continues the trace of the sending Hot span
+        (or of the run, untraced)."""
+        run = self._run
+        return await self._send(event_type, data, run.env_id, run.stream_id, run.run_id,
+                                traceparent or self._traceparent)
 
-    def send(self, event_type: str, data: Any) -> dict[str, Any]:
-        """Publish a child event on this run's stream through ingest; returns its EventInfo."""
-        self.check_cancelled()
-        # The sent event continues the trace from the Hot call that sends it (or from the run).
-        span = current_span()
-        traceparent = traceparent_of(span.span) if isinstance(span, HotSpan) else self.traceparent
-        pending = self._send(event_type, data, self.env_id, self.stream_id, self.run_id, traceparent)
-        future: concurrent.futures.Future[dict[str, Any]] = asyncio.run_coroutine_threadsafe(
-            pending, self._loop)  # type: ignore[arg-type]
-        return future.result(timeout=SEND_TIMEOUT_S)
-
-    def stream_data(self, data_type: str, payload: Any) -> None:
-        """Publish a live `stream:data` message on the stream's subject (not persisted)."""
-        self.check_cancelled()
-        body = live.encode(live.StreamDataPing(ids.new_id(), self.run_id, self.env_id, self.stream_id, data_type,
+    async def stream_data(self, data_type: str, payload: Any) -> None:
+        """Publish a live `stream:data` message (not persisted); the worker checked its size, this
+        checks it again on the encoded message, which the worker cannot be trusted to have done."""
+        run = self._run
+        body = live.encode(live.StreamDataPing(ids.new_id(), run.run_id, run.env_id, run.stream_id, data_type,
                                                payload))
-        if len(body) > MAX_STREAM_PAYLOAD_BYTES:
-            raise ValueError(f"stream data payload is {len(body)} bytes, over the {MAX_STREAM_PAYLOAD_BYTES} limit")
-        record_event("hot.stream.data", {"hot.data_type": data_type})
-        subject = subjects.live_subject(self.env_id, self.stream_id)
-        self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._publish(subject, body)))
+        if len(body) > self._max_stream + 1024:
+            log.debug("run %s: dropped a stream data item of %d bytes", run.run_id, len(body))
+            return
+        await self._publish(subjects.live_subject(run.env_id, run.stream_id), body)
 
-    def print(self, text: str) -> None:
-        sys.stderr.write(f"[run {self.run_id}] {text}")
+    def spans(self, records: list[dict[str, Any]]) -> None:
+        if self.worker_spans is not None:
+            self.worker_spans.add(records)
 
-    def info(self) -> dict[str, Any]:
-        """What `info()` returns inside a run (platform-spec §3.4)."""
-        run = self.run
-        return {
-            "run": {"id": run.run_id, "type": run.run_type.label, "status": "running",
-                    "start-time": rfc3339(run.start_time), "retry-attempt": run.retry_attempt,
-                    "max-retries": self.policy.attempts, "retry-delay": self.policy.delay_ms,
-                    "origin-run-id": run.origin_run_id, "event-id": run.event_id, "fn": run.fn_name},
-            "stream": {"id": self.stream_id},
-            "event": {"id": self.event.event_id, "type": self.event.event_type},
-            "env": {"id": self.env_id},
-        }
 
-    def now(self) -> datetime:
-        """The clock `::hot::time/now` reads: the UTC wall clock."""
-        return datetime.now(UTC)
-
-    def request_stop(self) -> None:
-        """Ask the run to stop (timeout, cancel, shutdown); the interpreter checks cooperatively."""
-        self.stop_requested.set()
-
-    def check_cancelled(self) -> None:
-        """Raise inside the run once a stop was requested, so abandoned runs end at their next host call."""
-        if self.stop_requested.is_set():
-            raise HotCancelled("Run stopped")
+def run_info(run: model.Run, event: model.Event, policy: RetryPolicy) -> dict[str, Any]:
+    """What `info()` returns inside a run (platform-spec §3.4); sent to the worker with the call."""
+    return {
+        "run": {"id": run.run_id, "type": run.run_type.label, "status": "running",
+                "start-time": rfc3339(run.start_time), "retry-attempt": run.retry_attempt,
+                "max-retries": policy.attempts, "retry-delay": policy.delay_ms,
+                "origin-run-id": run.origin_run_id, "event-id": run.event_id, "fn": run.fn_name},
+        "stream": {"id": run.stream_id},
+        "event": {"id": event.event_id, "type": event.event_type},
+        "env": {"id": run.env_id},
+    }
 
     def env(self, name: str) -> str | None:
         """``::hot::env/get`` sees nothing of the executor's environment (no allow-list configured here)."""

@@ -12,34 +12,30 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
 
-from hotlang import HotCancelled, HotError, HotFailure, HotTimeLimit, Limits, Program, to_json
 from services.core import ids, live, model, subjects
+from services.core.config import SandboxSettings
 from services.core.db import Pool
 from services.core.ids import parse_uuid
 from services.executor import store
-from services.executor.builds import BuildCache
+from services.executor.builds import BuildCache, LoadedBuild
 from services.executor.builtins import Builtin, BuiltinFailure, ScheduleBuiltins
-from services.executor.host import PublishFn, RunHost, SendFn
+from services.executor.host import PublishFn, RunSideEffects, SendFn, run_info
 from services.executor.retry import RetryPolicy, timeout_seconds
 from services.executor.routing import Routing
-from services.executor.tracing import RunTracer, end_run_span, start_run_span, traceparent_of
-from services.executor.writer import RunWriter
+from services.executor.tracing import WorkerSpans, end_run_span, start_run_span, traceparent_of
+from services.executor.writer import RunWriter, storable_finish
+from services.sandbox.pool import RunCall, RunResult, WorkerPool, run_limits
 
 log = logging.getLogger(__name__)
 
 FUNCTION_EVENT_TYPES = frozenset({"hot:call", "hot:schedule"})
 SHUTDOWN_MESSAGE = "Run interrupted: the executor shut down before it finished"
-HARD_DETACH_S = 5.0
-"""After a run's time limit, how long we still wait for the interpreter to stop it."""
-RUN_THREAD_STACK_BYTES = 64 * 1024 * 1024  # deep (non-tail) Hot recursion needs a deep Python stack
 
 
 class Interrupted(Exception):
@@ -54,7 +50,7 @@ class Attempt:
     run_type: model.RunType
     fn_name: str
     args: list[Any]
-    program: Program | None
+    program: LoadedBuild | None
     handler: model.Handler | None = None
     build_id: str | None = None
     project_id: str | None = None
@@ -69,6 +65,8 @@ class Outcome:
     status: model.RunStatus
     result: Any
     retriable: bool = True
+    output: str | None = None
+    output_truncated: bool = False
 
 
 @dataclass
@@ -76,7 +74,6 @@ class InFlight:
     """A run being executed by this process; `abort` stops waiting for it (cancel or shutdown)."""
 
     run: model.Run
-    host: RunHost
     abort: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str = ""
 
@@ -91,10 +88,12 @@ class Counters:
 class EventRunner:
     """Runs the handlers an event selects; one instance per executor process."""
 
-    def __init__(self, pool: Pool, builds: BuildCache, routing: Routing, *, send: SendFn, publish: PublishFn,
-                 run_timeout_s: float, builtins: ScheduleBuiltins | None = None,
+    def __init__(self, pool: Pool, builds: BuildCache, routing: Routing, *, sandbox: WorkerPool, send: SendFn,
+                 publish: PublishFn, run_timeout_s: float, builtins: ScheduleBuiltins | None = None,
                  tracer: trace.Tracer | None = None, trace_calls: bool = False) -> None:
         self._pool = pool
+        self._sandbox = sandbox
+        self._limits: SandboxSettings = sandbox.settings
         self._tracer = tracer or trace.get_tracer("hot.executor")
         self._trace_calls = trace_calls  # spans per Hot call: `builds` must load programs `traced`
         self._routing = routing
@@ -107,7 +106,6 @@ class EventRunner:
         self._in_flight: dict[str, InFlight] = {}
         self._shutting_down = False
         self.counters = Counters()
-        threading.stack_size(RUN_THREAD_STACK_BYTES)
 
     # ----- selecting what to run -------------------------------------------------------
 
@@ -209,52 +207,38 @@ class EventRunner:
                                Outcome(model.RunStatus.FAILED, model.failure_result(attempt.error or "cannot run"),
                                        retriable=False), run_span)
             return
-        host = RunHost(asyncio.get_running_loop(), env_id=event.env_id, stream_id=event.stream_id, run=run,
-                       event=event, policy=attempt.policy, send=self._send, publish=self._publish,
-                       traceparent=traceparent_of(run_span))
-        hot_tracer = RunTracer(self._tracer, run_span) if self._trace_calls else None
-        flight = InFlight(run, host)
+        spans = WorkerSpans(run_span, self._limits.max_spans_per_run) if self._trace_calls else None
+        traceparent = traceparent_of(run_span)
+        effects = RunSideEffects(run, send=self._send, publish=self._publish, traceparent=traceparent,
+                                 max_stream_payload_bytes=self._limits.max_stream_payload_bytes, spans=spans)
+        context = run_span.get_span_context()
+        call = RunCall(build_id=attempt.program.build_id, fn=attempt.fn_name, args=attempt.args,
+                       limits=run_limits(self._limits, attempt.timeout_s), info=run_info(run, event, attempt.policy),
+                       traced=self._trace_calls,
+                       trace_id=f"{context.trace_id:032x}" if spans is not None and context.is_valid else "",
+                       run_span_id=f"{context.span_id:016x}" if spans is not None and context.is_valid else "")
+        flight = InFlight(run)
         self._in_flight[run.run_id] = flight
         self.counters.runs_in_flight += 1
         try:
-            program = attempt.program
-            limits = Limits(max_seconds=attempt.timeout_s)
-            outcome = await self._execute(flight, attempt.timeout_s,
-                                          lambda: program.call(attempt.fn_name, attempt.args, host=host,
-                                                               limits=limits, tracer=hot_tracer))
+            result = await self._sandbox.run(call, effects, flight.abort)
+            outcome = _outcome_of(result, flight.reason)
         finally:
             self.counters.runs_in_flight -= 1
             del self._in_flight[run.run_id]
-        await self._finish(run, attempt.policy, outcome, run_span, hot_tracer)
+        if spans is not None:
+            spans.dropped += result.spans_dropped
+            spans.emit()
+        await self._finish(run, attempt.policy, outcome, run_span, spans)
         if flight.reason == "shutdown":
             raise Interrupted(event.event_id)
 
-    async def _execute(self, flight: InFlight, timeout_s: float, call: Callable[[], Any]) -> Outcome:
-        """Run `call` on its own thread; stop waiting on cancel, shutdown, or timeout.
-
-        The interpreter enforces the time limit itself and polls `host.check_cancelled`, so a
-        stopped run ends promptly; should it not, we stop waiting `HARD_DETACH_S` after the
-        limit, and its late result is discarded by the guarded write.
-        """
-        result = _start_thread(call, name=f"hot-run-{flight.run.run_id}")
-        aborted = asyncio.ensure_future(flight.abort.wait())
-        try:
-            done, _ = await asyncio.wait({result, aborted}, timeout=timeout_s + HARD_DETACH_S,
-                                         return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            aborted.cancel()
-        if result in done and not flight.abort.is_set():
-            return _outcome_of(result, timeout_s)
-        flight.host.request_stop()
-        result.add_done_callback(_ignore_result)
-        if flight.reason == "cancel":
-            return Outcome(model.RunStatus.CANCELLED, model.cancellation_result("Run cancelled"), retriable=False)
-        if flight.reason == "shutdown":
-            return Outcome(model.RunStatus.FAILED, model.failure_result(SHUTDOWN_MESSAGE))
-        return _timed_out(timeout_s)
-
     async def _finish(self, run: model.Run, policy: RetryPolicy, outcome: Outcome, run_span: trace.Span,
-                      hot_tracer: RunTracer | None = None) -> None:
+                      hot_tracer: WorkerSpans | None = None) -> None:
+        status, result, _ = storable_finish(outcome.status, outcome.result, None)
+        if status is not outcome.status or result is not outcome.result:
+            # An unstorable result fails the run (not retried: it would fail again), announced as such.
+            outcome = dataclasses.replace(outcome, status=status, result=result, retriable=False)
         # The root ends before the terminal write; the span store writes it shortly after.
         end_run_span(run_span, outcome.status, outcome.result, hot_tracer)
         retry_delay = None
@@ -262,7 +246,8 @@ class EventRunner:
                 and run.run_type in (model.RunType.EVENT, model.RunType.SCHEDULE)
                 and policy.should_retry(run.retry_attempt)):
             retry_delay = policy.delay_for(run.retry_attempt)
-        stop = await self._writer.finish(run.run_id, outcome.status, outcome.result, retry_delay)
+        stop = await self._writer.finish(run.run_id, outcome.status, outcome.result, retry_delay,
+                                         output=outcome.output, output_truncated=outcome.output_truncated)
         self.counters.runs_finished += 1
         if stop is None:
             log.info("run %s had already ended (cancelled or reconciled); its result is discarded", run.run_id)
@@ -312,65 +297,25 @@ def _event_arg(event: model.Event) -> dict[str, Any]:
     return {"type": event.event_type, "data": event.event_data}
 
 
-def _start_thread(call: Callable[[], Any], *, name: str) -> asyncio.Future[Any]:
-    """Run `call` on a new daemon thread: a runaway run never blocks a shared pool."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-
-    def settle(value: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)
-
-    def target() -> None:
-        try:
-            value = call()
-        except BaseException as exc:  # noqa: BLE001 - handed to the event loop
-            loop.call_soon_threadsafe(settle, None, exc)
-        else:
-            loop.call_soon_threadsafe(settle, value, None)
-
-    threading.Thread(target=target, name=name, daemon=True).start()
-    return future
+def _outcome_of(result: RunResult, abort_reason: str) -> Outcome:
+    """The run's terminal state from how its sandboxed call ended (`RunResult.status`), with its output."""
+    status, value, retriable = _terminal(result, abort_reason)
+    return Outcome(status, value, retriable, output=result.output or None, output_truncated=result.output_truncated)
 
 
-def _ignore_result(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()  # mark retrieved: an abandoned run's late failure is not an error here
-
-
-def _timed_out(timeout_s: float) -> Outcome:
-    seconds = int(timeout_s) if float(timeout_s).is_integer() else timeout_s
-    return Outcome(model.RunStatus.FAILED, model.failure_result(f"Run timed out after {seconds} seconds"))
-
-
-def _outcome_of(future: asyncio.Future[Any], timeout_s: float) -> Outcome:
-    error = future.exception()
-    if error is None:
-        try:
-            return Outcome(model.RunStatus.SUCCEEDED, to_json(future.result()))
-        except Exception as err:  # noqa: BLE001
-            return Outcome(model.RunStatus.FAILED, model.failure_result(f"result is not serialisable: {err}"))
-    if isinstance(error, HotTimeLimit):
-        return _timed_out(timeout_s)
-    if isinstance(error, HotCancelled):
-        return Outcome(model.RunStatus.CANCELLED, model.cancellation_result(error.msg, _json_or_none(error.data)),
-                       retriable=False)
-    if isinstance(error, HotFailure):
-        return Outcome(model.RunStatus.FAILED, model.failure_result(error.msg, _json_or_none(error.err)))
-    if isinstance(error, HotError):
-        return Outcome(model.RunStatus.FAILED, model.failure_result(str(error)))
-    log.error("unexpected error while running a handler", exc_info=error)
-    return Outcome(model.RunStatus.FAILED, model.failure_result(f"internal error: {error}"))
-
-
-def _json_or_none(value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return to_json(value)
-    except Exception:  # noqa: BLE001
-        return str(value)
+def _terminal(result: RunResult, abort_reason: str) -> tuple[model.RunStatus, Any, bool]:
+    status = result.status
+    if abort_reason == "cancel":  # a stop request wins over whatever the call did meanwhile
+        return model.RunStatus.CANCELLED, model.cancellation_result("Run cancelled"), False
+    if abort_reason == "shutdown" or status == "aborted":
+        return model.RunStatus.FAILED, model.failure_result(SHUTDOWN_MESSAGE), True
+    if status == "ok":
+        return model.RunStatus.SUCCEEDED, result.value, True
+    if status in ("cancelled", "stopped"):
+        return model.RunStatus.CANCELLED, model.cancellation_result(result.msg, result.data), False
+    if status == "failed":
+        return model.RunStatus.FAILED, model.failure_result(result.msg, result.data), True
+    if status == "internal":
+        log.error("unexpected error while running a handler: %s", result.msg)
+        return model.RunStatus.FAILED, model.failure_result(f"internal error: {result.msg}"), True
+    return model.RunStatus.FAILED, model.failure_result(result.msg), True

@@ -56,13 +56,15 @@ SELECT run_id::text, start_time FROM r
 # ended (or was cancelled), and never schedules a second retry.
 _FINISH_SQL = """
 WITH v AS (
-    SELECT * FROM unnest(%s::uuid[], %s::smallint[], %s::jsonb[], %s::float8[])
-        AS t(run_id, status_id, result, delay_s)),
+    SELECT * FROM unnest(%s::uuid[], %s::smallint[], %s::jsonb[], %s::float8[], %s::text[], %s::boolean[])
+        AS t(run_id, status_id, result, delay_s, output, output_truncated)),
 r AS (
     UPDATE hot.run x SET
         status_id = CASE WHEN v.delay_s IS NULL THEN v.status_id ELSE %s END,
         stop_time = now(),
         result = v.result,
+        output = v.output,
+        output_truncated = v.output_truncated,
         retry_attempt = x.retry_attempt + CASE WHEN v.delay_s IS NULL THEN 0 ELSE 1 END,
         next_retry_at = CASE WHEN v.delay_s IS NULL THEN NULL ELSE now() + make_interval(secs => v.delay_s) END
     FROM v WHERE x.run_id = v.run_id AND x.status_id = %s
@@ -89,6 +91,8 @@ class _Finish:
     result: Any
     retry_delay_ms: int | None
     done: asyncio.Future[datetime | None]
+    output: str | None = None
+    output_truncated: bool = False
     fallback: bool = False
     """This write already replaces a result the database refused: never replaced again."""
 
@@ -129,14 +133,15 @@ class RunWriter:
         self._wake()
         return await done
 
-    async def finish(self, run_id: str, status: model.RunStatus, result: Any,
-                     retry_delay_ms: int | None) -> datetime | None:
-        """Write the end of an attempt (`pending_retry` with `retry_delay_ms`); None if the guard refused.
+    async def finish(self, run_id: str, status: model.RunStatus, result: Any, retry_delay_ms: int | None, *,
+                     output: str | None = None, output_truncated: bool = False) -> datetime | None:
+        """Write the end of an attempt (`pending_retry` with `retry_delay_ms`) with its `print` output;
+        None if the guard refused.
 
         A result that cannot be stored is replaced by a failure naming the problem (`storable_finish`)."""
         status, result, retry_delay_ms = storable_finish(status, result, retry_delay_ms)
         done: asyncio.Future[datetime | None] = asyncio.get_running_loop().create_future()
-        self._finishes.append(_Finish(run_id, status, result, retry_delay_ms, done))
+        self._finishes.append(_Finish(run_id, status, result, retry_delay_ms, done, output, output_truncated))
         self._wake()
         return await done
 
@@ -181,6 +186,8 @@ class RunWriter:
             [item.run_id for item in batch], [int(item.status) for item in batch],
             [Jsonb(item.result) if item.result is not None else None for item in batch],
             [item.retry_delay_ms / 1000 if item.retry_delay_ms is not None else None for item in batch],
+            [item.output for item in batch], [item.output_truncated if item.output is not None else None
+                                              for item in batch],
             model.RunStatus.PENDING_RETRY, model.RunStatus.RUNNING,
         )
         try:
@@ -198,7 +205,8 @@ class RunWriter:
             # The database refused this one row's result: store a failure saying so instead.
             status, result = unstorable_result(item.status, f"the database refused it ({exc})")
             log.warning("run %s: result refused by the database (%s); storing a failure instead", item.run_id, exc)
-            await self._write_finishes([_Finish(item.run_id, status, result, None, item.done, fallback=True)])
+            await self._write_finishes([_Finish(item.run_id, status, result, None, item.done, item.output,
+                                                item.output_truncated, fallback=True)])
             return
         except Exception as exc:  # noqa: BLE001 - every waiter of the batch gets the error
             _settle_error(batch, exc)

@@ -25,7 +25,8 @@ def event_response(event: model.Event) -> dict[str, Any]:
 
 
 def run_response(run: model.Run) -> dict[str, Any]:
-    """`RunResponse`: nullable ids present as null; result, project and next_retry_at omitted when null."""
+    """`RunResponse`: nullable ids present as null; result, project and next_retry_at omitted when null;
+    so is `output` (what the run printed), which comes with `output_truncated` when present."""
     body: dict[str, Any] = {
         "run_id": run.run_id, "env_id": run.env_id, "stream_id": run.stream_id, "build_id": run.build_id,
         "run_type": run.run_type.label, "status": run.status.label, "start_time": rfc3339(run.start_time),
@@ -40,6 +41,9 @@ def run_response(run: model.Run) -> dict[str, Any]:
     body["retry_attempt"] = run.retry_attempt
     if run.next_retry_at is not None:
         body["next_retry_at"] = rfc3339(run.next_retry_at)
+    if run.output is not None:
+        body["output"] = run.output
+        body["output_truncated"] = run.output_truncated
     return body
 
 

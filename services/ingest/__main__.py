@@ -24,6 +24,7 @@ from services.ingest.servicer import IngestServicer
 from services.ingest.streams.hub import LiveHub
 from services.ingest.streams.servicer import StreamsServicer
 from services.ingest.traces.servicer import TracesServicer
+from services.sandbox.pool import WorkerPool
 
 log = logging.getLogger("services.ingest")
 
@@ -36,7 +37,10 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     js = nc.jetstream()
     await messaging.ensure_event_stream(js, settings.retention)
     publisher = EventPublisher(js, pool)
-    servicer = IngestServicer(pool, publisher, nc, limits=settings.limits,
+    # Deploys load builds (their top-level code runs) in a worker process, never on this event loop.
+    sandbox = WorkerPool(settings.sandbox, size=1, name="ingest")
+    await sandbox.start()
+    servicer = IngestServicer(pool, publisher, nc, sandbox=sandbox, limits=settings.limits,
                               fault_exit_before_publish=settings.faults.exit_before_publish)
     await DeadLetterListener(nc, js, pool).start()
     streams = StreamsServicer(pool, LiveHub(nc, pool))
@@ -57,6 +61,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     await stop.wait()
     log.info("ingest stopping")
     await server.stop(grace=5)
+    await sandbox.close()
     for task in background:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -8,11 +8,11 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from hotlang import HotError, HotSyntaxError, load_program
 from services.core import model
 from services.core.db import Pool
 from services.core.errors import BadRequest, Unprocessable
 from services.core.ids import new_id
+from services.sandbox.pool import LoadFailed, WorkerPool
 
 
 @dataclass(frozen=True)
@@ -33,19 +33,19 @@ def source_hash(files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def find_handlers(files: dict[str, str]) -> list[HandlerSpec]:
-    """Parse and load the sources; every function with `meta {on-event: "<type>"}` is a handler.
+async def find_handlers(sandbox: WorkerPool, files: dict[str, str]) -> list[HandlerSpec]:
+    """Parse and load the sources in a sandbox worker (top-level code runs there, under the load
+    time limit and the memory limit, while ingest keeps serving); every function with
+    `meta {on-event: "<type>"}` is a handler.
 
-    Raises Unprocessable with the formatted syntax or load error when the code is broken.
+    Raises Unprocessable with the formatted syntax or load error (or the limit) when the code is broken.
     """
     try:
-        program = load_program(files)
-    except HotSyntaxError as err:
-        raise Unprocessable(err.format()) from err
-    except HotError as err:
-        raise Unprocessable(f"build failed to load: {err}") from err
+        functions = await sandbox.inspect(f"deploy:{source_hash(files)}", files)
+    except LoadFailed as err:
+        raise Unprocessable(str(err)) from err
     handlers = []
-    for fn in program.functions():
+    for fn in functions:
         meta = fn.meta if isinstance(fn.meta, dict) else {}
         event_type = meta.get("on-event")
         if event_type is None:
@@ -63,8 +63,8 @@ def validate_project_name(name: str) -> None:
         raise BadRequest("project name must be 1-100 characters of letters, digits, '-', '_' or '.'")
 
 
-async def deploy_build(pool: Pool, env_id: str, project_name: str,
-                       files: dict[str, str]) -> model.DeployResult:
+async def deploy_build(pool: Pool, env_id: str, project_name: str, files: dict[str, str], *,
+                       sandbox: WorkerPool) -> model.DeployResult:
     """Store the build and make it the project's deployed build, in one transaction.
 
     Deploying sources identical to the deployed build changes nothing (`changed=False`).
@@ -73,7 +73,7 @@ async def deploy_build(pool: Pool, env_id: str, project_name: str,
     if not files:
         raise Unprocessable("a build needs at least one .hot file")
     digest = source_hash(files)
-    specs = find_handlers(files)
+    specs = await find_handlers(sandbox, files)
     async with pool.connection() as conn, conn.transaction():
         cur = await conn.execute(
             "INSERT INTO hot.project (project_id, env_id, name) VALUES (%s, %s, %s) "

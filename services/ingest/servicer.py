@@ -19,6 +19,7 @@ from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
 from services.core.telemetry import current_traceparent
 from services.ingest import auth, cancel, deadletters, deploy, retries, store
 from services.ingest.publisher import EventPublisher
+from services.sandbox.pool import WorkerPool
 
 MAX_SINCE_SECONDS = int(timedelta(days=100 * 366).total_seconds())
 """`ListRuns.since_seconds` beyond a century is refused (PostgreSQL intervals overflow far later)."""
@@ -42,9 +43,10 @@ class IngestServicer(pb_grpc.IngestServicer):
             between commit and publish for an event of this type (default empty: never).
     """
 
-    def __init__(self, pool: Pool, publisher: EventPublisher, nc: Client, *,
+    def __init__(self, pool: Pool, publisher: EventPublisher, nc: Client, *, sandbox: WorkerPool,
                  limits: InputLimits | None = None, fault_exit_before_publish: str = "") -> None:
         self._pool = pool
+        self._sandbox = sandbox
         self._publisher = publisher
         self._nc = nc
         self._limits = limits or InputLimits()
@@ -145,7 +147,8 @@ class IngestServicer(pb_grpc.IngestServicer):
             _text(path, "a file path", cap)
             if "\x00" in content:
                 raise Unprocessable(f"file {path!r} contains a NUL character (\\u0000), which cannot be stored")
-        result = await deploy.deploy_build(self._pool, request_env(request), project, files)
+        result = await deploy.deploy_build(self._pool, request_env(request), project, files,
+                                           sandbox=self._sandbox)
         return wire.deploy_result_to_proto(result)
 
     @rpc_errors

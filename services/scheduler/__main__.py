@@ -17,6 +17,7 @@ from services.core.grpcio import start_server
 from services.core.pb import hot_scheduler_pb2 as pb
 from services.core.pb import hot_scheduler_pb2_grpc as pb_grpc
 from services.core.process import run_service
+from services.sandbox.pool import WorkerPool
 from services.scheduler.clock import SystemClock
 from services.scheduler.ingest_sink import IngestSink
 from services.scheduler.node import SchedulerNode
@@ -33,12 +34,16 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     pool = await db.open_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     clock = SystemClock()
     sink = IngestSink(settings.ingest_addr)
-    node = SchedulerNode(settings.database_url, pool, sink, clock, backfill=settings.scheduler_backfill)
+    # Static schedules are read from builds loaded in a worker process, never in this one.
+    sandbox = WorkerPool(settings.sandbox, size=1, name="scheduler")
+    await sandbox.start()
+    node = SchedulerNode(settings.database_url, pool, sink, clock, sandbox=sandbox,
+                         backfill=settings.scheduler_backfill)
 
     def status() -> tuple[bool, int]:
         return node.is_leader, node.loop.active_count if node.loop else 0
 
-    servicer = SchedulerServicer(pool, clock.now, status)
+    servicer = SchedulerServicer(pool, clock.now, sandbox, status)
     server, port, _ = await start_server(
         settings.grpc_listen, lambda s: pb_grpc.add_SchedulerServicer_to_server(servicer, s),
         [pb.DESCRIPTOR.services_by_name["Scheduler"].full_name],
@@ -60,6 +65,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         await election
     await server.stop(grace=2)
     await sink.close()
+    await sandbox.close()
     await pool.close()
 
 

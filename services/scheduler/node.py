@@ -21,6 +21,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from services.core.db import Pool
+from services.sandbox.pool import WorkerPool
 from services.scheduler import leader
 from services.scheduler.clock import Clock
 from services.scheduler.firing import EventSink, FiringLoop
@@ -40,10 +41,12 @@ class SchedulerNode:
         heartbeat_s: how often the leader proves it is alive (default 1 s).
     """
 
-    def __init__(self, dsn: str, pool: Pool, sink: EventSink, clock: Clock, *, backfill: bool = False,
+    def __init__(self, dsn: str, pool: Pool, sink: EventSink, clock: Clock, *, sandbox: WorkerPool,
+                 backfill: bool = False,
                  sync_interval_s: float = 10.0, heartbeat_s: float = 1.0, lock_key: int = leader.LEADER_LOCK) -> None:
         self._dsn = dsn
         self._pool = pool
+        self._sandbox = sandbox
         self._sink = sink
         self._clock = clock
         self._backfill = backfill
@@ -81,7 +84,7 @@ class SchedulerNode:
         await conn.execute(f"LISTEN {DEPLOY_CHANNEL}")
         now = self._clock.now()
         previous_heartbeat, previous_sync = await self._take_over(now)
-        await sync_static_schedules(self._pool, now)
+        await sync_static_schedules(self._pool, now, self._sandbox)
         if previous_heartbeat is not None and now - previous_heartbeat <= HANDOVER_GRACE:
             resume_after = previous_heartbeat - timedelta(seconds=2)  # the old leader's last fires may be unfinished
         else:
@@ -131,7 +134,7 @@ class SchedulerNode:
                 await asyncio.wait_for(self._sync_now.wait(), timeout=self._sync_interval_s)
             self._sync_now.clear()
             now = self._clock.now()
-            result = await sync_static_schedules(self._pool, now)
+            result = await sync_static_schedules(self._pool, now, self._sandbox)
             if result.registered or result.deactivated:
                 log.info("static sync: %d registered, %d deactivated", len(result.registered),
                          len(result.deactivated))

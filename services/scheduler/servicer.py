@@ -15,6 +15,7 @@ from services.core.grpcio import Context, request_env, rpc_errors
 from services.core.ids import parse_uuid
 from services.core.pb import hot_scheduler_pb2 as pb
 from services.core.pb import hot_scheduler_pb2_grpc as pb_grpc
+from services.sandbox.pool import WorkerPool
 from services.scheduler import store
 from services.scheduler.cron import next_fire_after, parse_cron
 from services.scheduler.expressions import Once, ScheduleError, parse_dynamic
@@ -56,9 +57,10 @@ def _args(args_json: str) -> list[Any] | None:
 class SchedulerServicer(pb_grpc.SchedulerServicer):
     """Serves on every replica; `status` tells whether this one leads and how much it times."""
 
-    def __init__(self, pool: Pool, now: Callable[[], datetime],
+    def __init__(self, pool: Pool, now: Callable[[], datetime], sandbox: WorkerPool,
                  status: Callable[[], tuple[bool, int]] = lambda: (False, 0)) -> None:
         self._pool = pool
+        self._sandbox = sandbox
         self._now = now
         self._status = status
 
@@ -114,7 +116,7 @@ class SchedulerServicer(pb_grpc.SchedulerServicer):
         project_id = await store.resolve_project(self._pool, env_id, request.project)
         now = self._now()
         # A deploy may have landed since the leader's last sync: register its schedules first.
-        await sync_static_schedules(self._pool, now)
+        await sync_static_schedules(self._pool, now, self._sandbox)
         page = await store.list_for_project(self._pool, env_id, project_id,
                                             wire.page_from_proto(request.page if request.HasField("page") else None))
         return pb.ListSchedulesResponse(schedules=[schedule_to_proto(s, now) for s in page.items],

@@ -1,14 +1,13 @@
 """Static schedules: functions with `meta {schedule: "..."}` in deployed builds become schedule rows.
 
-The scheduler discovers them itself: each deployed build is read once (its sources loaded
-with `hotlang.load_program`), its schedules registered and the build marked in
-`hot.schedule_build_sync`. Rows of builds that are no longer deployed are deactivated, so a
-redeploy replaces the old build's schedules (dynamic ones too, as upstream does).
+The scheduler discovers them itself: each deployed build is read once (its sources loaded in a
+sandbox worker process, under the load time limit and the memory limit), its schedules
+registered and the build marked in `hot.schedule_build_sync`. Rows of builds that are no longer
+deployed are deactivated, so a redeploy replaces the old build's schedules (dynamic ones too, as upstream does).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +15,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from hotlang import HotError, load_program
+from hotlang import FunctionInfo
 from services.core.db import Pool
 from services.core.ids import new_id
+from services.sandbox.pool import LoadFailed, WorkerPool
 from services.scheduler.cron import next_fire_after
 from services.scheduler.expressions import Recurring, ScheduleError, parse_recurring
 from services.scheduler.store import DEPLOYED, SCHEDULE_CHANNEL
@@ -40,15 +40,19 @@ class Discovery:
     errors: list[str] = field(default_factory=list)
 
 
-def find_static_schedules(files: dict[str, str]) -> Discovery:
+async def find_static_schedules(sandbox: WorkerPool, build_id: str, files: dict[str, str]) -> Discovery:
     """Every `meta {schedule: …}` of the build (a string, or a list of strings), parsed."""
-    found = Discovery()
     try:
-        program = load_program(files)
-    except HotError as err:
-        found.errors.append(f"build failed to load: {err}")
-        return found
-    for fn in program.functions():
+        functions = await sandbox.inspect(build_id, files)
+    except LoadFailed as err:
+        return Discovery(errors=[str(err)])
+    return schedules_of(functions)
+
+
+def schedules_of(functions: list[FunctionInfo]) -> Discovery:
+    """The static schedules declared in the meta of a build's functions."""
+    found = Discovery()
+    for fn in functions:
         meta = fn.meta if isinstance(fn.meta, dict) else {}
         raw = meta.get("schedule")
         if raw is None:
@@ -71,7 +75,7 @@ class SyncResult:
     deactivated: list[str]
 
 
-async def sync_static_schedules(pool: Pool, now: datetime) -> SyncResult:
+async def sync_static_schedules(pool: Pool, now: datetime, sandbox: WorkerPool) -> SyncResult:
     """Register the schedules of newly deployed builds; deactivate those of undeployed ones.
 
     Idempotent and safe to run from several processes at once (every insert is ON CONFLICT).
@@ -85,7 +89,7 @@ async def sync_static_schedules(pool: Pool, now: datetime) -> SyncResult:
             "AND NOT EXISTS (SELECT 1 FROM hot.schedule_build_sync y WHERE y.build_id = b.build_id)")
         builds = await cur.fetchall()
     for build in builds:
-        discovery = await asyncio.to_thread(find_static_schedules, build["files"])
+        discovery = await find_static_schedules(sandbox, build["build_id"], build["files"])
         for problem in discovery.errors:
             log.warning("build %s: %s", build["build_id"], problem)
         async with pool.connection() as conn, conn.transaction():

@@ -12,7 +12,7 @@ from tests.support.waiting import wait_until_async
 
 async def test_preload_loads_a_deployed_build_in_the_background(stack: Stack) -> None:
     build_id = await stack.deploy({"math.hot": MATH})
-    cache = BuildCache(stack.pool)
+    cache = BuildCache(stack.pool, stack.sandbox)
     cache.preload(build_id)
     cache.preload("00000000-0000-7000-8000-000000000000")  # unknown: logged, never raised
 

@@ -19,6 +19,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from services.core import db, messaging
+from services.core.config import SandboxSettings
 from services.core.grpcio import start_server
 from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
 from services.core.pb import hot_scheduler_pb2_grpc as scheduler_grpc
@@ -26,9 +27,13 @@ from services.devtools.credentials import ensure_dev_environment
 from services.ingest.deploy import deploy_build
 from services.ingest.publisher import EventPublisher
 from services.ingest.servicer import IngestServicer
+from services.sandbox.pool import WorkerPool
 from services.scheduler.clock import Clock, SystemClock
 from services.scheduler.ingest_sink import IngestSink
 from services.scheduler.servicer import SchedulerServicer
+
+LOAD_TIMEOUT_S = 3.0
+"""The stack's load time limit for a build's top-level code (HOT_LOAD_TIMEOUT; short, for the tests)."""
 
 
 @dataclass
@@ -41,9 +46,11 @@ class Stack:
     ingest_addr: str
     sink: IngestSink
     token: str
+    sandbox: WorkerPool
+    """One worker process, where deploys and static-schedule discovery load builds."""
 
     async def deploy(self, files: dict[str, str], project: str = "app") -> str:
-        result = await deploy_build(self.pool, self.env_id, project, files)
+        result = await deploy_build(self.pool, self.env_id, project, files, sandbox=self.sandbox)
         return result.build_id
 
     async def rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
@@ -63,7 +70,7 @@ class SchedulerServer:
     """The Scheduler gRPC servicer on a free port, with a client stub."""
 
     def __init__(self, stack: Stack, clock: Clock) -> None:
-        self._servicer = SchedulerServicer(stack.pool, clock.now)
+        self._servicer = SchedulerServicer(stack.pool, clock.now, stack.sandbox)
         self._server: Any = None
         self._channel: Any = None
         self.stub: scheduler_grpc.SchedulerStub
@@ -101,13 +108,16 @@ async def open_stack(pg_dsn: str, nats_url: str) -> AsyncIterator[Stack]:
     nc = await messaging.connect(nats_url, name="test-ingest")
     js = nc.jetstream()
     await messaging.ensure_event_stream(js)
-    servicer = IngestServicer(pool, EventPublisher(js, pool), nc)
+    sandbox = WorkerPool(SandboxSettings(load_timeout_s=LOAD_TIMEOUT_S), size=1, name="test")
+    await sandbox.start()
+    servicer = IngestServicer(pool, EventPublisher(js, pool), nc, sandbox=sandbox)
     server, port, _ = await start_server("127.0.0.1:0",
                                          lambda s: ingest_grpc.add_IngestServicer_to_server(servicer, s), [])
     sink = IngestSink(f"127.0.0.1:{port}")
     try:
-        yield Stack(dsn, pool, env_id, f"127.0.0.1:{port}", sink, token)
+        yield Stack(dsn, pool, env_id, f"127.0.0.1:{port}", sink, token, sandbox)
     finally:
+        await sandbox.close()
         await sink.close()
         await server.stop(grace=0)
         await nc.close()

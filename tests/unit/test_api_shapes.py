@@ -36,6 +36,11 @@ def test_run_response_includes_present_optionals() -> None:
     assert body["status"] == "pending_retry"
 
 
+def test_run_response_carries_the_run_output_and_whether_it_was_cut() -> None:
+    body = run_response(_run(output="hello\n", output_truncated=True))
+    assert (body["output"], body["output_truncated"]) == ("hello\n", True)
+
+
 def test_result_false_and_zero_are_kept() -> None:
     assert run_response(_run(result=0))["result"] == 0
     assert run_response(_run(result=False))["result"] is False

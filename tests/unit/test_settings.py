@@ -72,3 +72,19 @@ def test_retention_defaults_and_values() -> None:
 def test_a_bad_retention_value_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_sandbox_settings_and_the_code_env_allow_list() -> None:
+    sandbox = Settings.from_env({
+        "HOT_EXECUTOR_WORKERS": "3", "HOT_WORKER_MEMORY_MB": "256", "HOT_LOAD_TIMEOUT": "2.5",
+        "HOT_CODE_ENV": " GREETING, MISSING ,", "GREETING": "hi", "DATABASE_URL": "postgresql://secret",
+        "HOT_MAX_RESULT_BYTES": "100", "HOT_MAX_OUTPUT_BYTES": "0", "HOT_MAX_STREAM_PAYLOAD_BYTES": "10",
+        "HOT_MAX_SPANS_PER_RUN": "7",
+    }).sandbox
+    assert (sandbox.workers, sandbox.memory_mb, sandbox.load_timeout_s) == (3, 256, 2.5)
+    assert dict(sandbox.code_env) == {"GREETING": "hi"}  # only allow-listed names that are set
+    assert (sandbox.max_result_bytes, sandbox.max_output_bytes, sandbox.max_stream_payload_bytes,
+            sandbox.max_spans_per_run) == (100, 0, 10, 7)
+    assert Settings.from_env({}).sandbox.code_env == {}
+    with pytest.raises(SettingsError, match="HOT_EXECUTOR_WORKERS must be at least 1"):
+        Settings.from_env({"HOT_EXECUTOR_WORKERS": "0"})

@@ -67,7 +67,7 @@ class Event(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., env_id: _Optional[str] = ..., stream_id: _Optional[str] = ..., event_type: _Optional[str] = ..., event_data_json: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., handled: _Optional[bool] = ..., source_run_id: _Optional[str] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "env_id", "stream_id", "build_id", "run_type", "status", "start_time", "stop_time", "origin_run_id", "event_id", "result_json", "project_id", "project_name", "retry_attempt", "next_retry_at", "fn_name")
+    __slots__ = ("run_id", "env_id", "stream_id", "build_id", "run_type", "status", "start_time", "stop_time", "origin_run_id", "event_id", "result_json", "project_id", "project_name", "retry_attempt", "next_retry_at", "fn_name", "output", "output_truncated")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     ENV_ID_FIELD_NUMBER: _ClassVar[int]
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +84,8 @@ class Run(_message.Message):
     RETRY_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     NEXT_RETRY_AT_FIELD_NUMBER: _ClassVar[int]
     FN_NAME_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     env_id: str
     stream_id: str
@@ -100,7 +102,9 @@ class Run(_message.Message):
     retry_attempt: int
     next_retry_at: _timestamp_pb2.Timestamp
     fn_name: str
-    def __init__(self, run_id: _Optional[str] = ..., env_id: _Optional[str] = ..., stream_id: _Optional[str] = ..., build_id: _Optional[str] = ..., run_type: _Optional[_Union[RunType, str]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stop_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., origin_run_id: _Optional[str] = ..., event_id: _Optional[str] = ..., result_json: _Optional[str] = ..., project_id: _Optional[str] = ..., project_name: _Optional[str] = ..., retry_attempt: _Optional[int] = ..., next_retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fn_name: _Optional[str] = ...) -> None: ...
+    output: str
+    output_truncated: bool
+    def __init__(self, run_id: _Optional[str] = ..., env_id: _Optional[str] = ..., stream_id: _Optional[str] = ..., build_id: _Optional[str] = ..., run_type: _Optional[_Union[RunType, str]] = ..., status: _Optional[_Union[RunStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stop_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., origin_run_id: _Optional[str] = ..., event_id: _Optional[str] = ..., result_json: _Optional[str] = ..., project_id: _Optional[str] = ..., project_name: _Optional[str] = ..., retry_attempt: _Optional[int] = ..., next_retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fn_name: _Optional[str] = ..., output: _Optional[str] = ..., output_truncated: _Optional[bool] = ...) -> None: ...
 
 class PageRequest(_message.Message):
     __slots__ = ("limit", "offset")

@@ -62,7 +62,7 @@ async def changed(loop: FiringLoop, schedule_id: str) -> None:
 async def test_static_cron_fires_every_two_seconds_each_in_a_new_stream(stack: Stack) -> None:
     build_id = await stack.deploy({"jobs.hot": JOBS})
     clock = start_clock()
-    await sync_static_schedules(stack.pool, clock.now())
+    await sync_static_schedules(stack.pool, clock.now(), stack.sandbox)
     async with running(stack, clock) as loop:
         assert await stack.schedule_events() == []
         for _ in range(3):
@@ -167,7 +167,7 @@ async def test_dynamic_forms(stack: Stack) -> None:
 async def test_cancel_semantics(stack: Stack) -> None:
     build_id = await stack.deploy({"math.hot": MATH, "jobs.hot": JOBS})
     clock = start_clock()
-    await sync_static_schedules(stack.pool, clock.now())
+    await sync_static_schedules(stack.pool, clock.now(), stack.sandbox)
     async with stack.scheduler_server(clock) as server, running(stack, clock) as loop:
         made = await server.stub.CreateSchedule(pb.CreateScheduleRequest(
             env_id=stack.env_id, build_id=build_id, fn="::app::math/add", schedule="in 3 seconds"))
@@ -196,7 +196,7 @@ async def test_cancel_semantics(stack: Stack) -> None:
 async def test_two_firing_loops_never_double_fire(stack: Stack) -> None:
     await stack.deploy({"jobs.hot": JOBS})
     clock = start_clock()
-    await sync_static_schedules(stack.pool, clock.now())
+    await sync_static_schedules(stack.pool, clock.now(), stack.sandbox)
     async with running(stack, clock) as one, running(stack, clock) as two:
         for _ in range(4):
             clock.advance(timedelta(seconds=2))
@@ -208,7 +208,7 @@ async def test_two_firing_loops_never_double_fire(stack: Stack) -> None:
 
 async def _age_tick_schedule(stack: Stack, clock: ManualClock, *, minutes: int) -> None:
     await stack.deploy({"jobs.hot": JOBS})
-    await sync_static_schedules(stack.pool, clock.now())
+    await sync_static_schedules(stack.pool, clock.now(), stack.sandbox)
     async with stack.pool.connection() as conn:
         await conn.execute("UPDATE hot.schedule SET created_at = %s", (clock.now() - timedelta(minutes=minutes),))
 

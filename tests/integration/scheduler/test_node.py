@@ -21,7 +21,7 @@ async def _lead_briefly(stack: Stack, heartbeat_age_s: float,
     Returns `now` and the fires logged after the previous leader's last one."""
     await stack.deploy({"clock.hot": EVERY_SECOND})
     now = datetime.now(UTC).replace(microsecond=0)
-    await sync_static_schedules(stack.pool, now)
+    await sync_static_schedules(stack.pool, now, stack.sandbox)
     last = now - timedelta(seconds=last_fired_age_s)
     async with stack.pool.connection() as conn:
         await conn.execute("UPDATE hot.schedule SET created_at = %s", (now - timedelta(minutes=30),))
@@ -30,7 +30,7 @@ async def _lead_briefly(stack: Stack, heartbeat_age_s: float,
         await conn.execute("UPDATE hot.scheduler_state SET leader_heartbeat_at = %s, last_successful_sync_time = %s",
                            (now - timedelta(seconds=heartbeat_age_s), last))
     clock = ManualClock(now)
-    node = SchedulerNode(stack.dsn, stack.pool, stack.sink, clock)
+    node = SchedulerNode(stack.dsn, stack.pool, stack.sink, clock, sandbox=stack.sandbox)
     stop = asyncio.Event()
     task = asyncio.create_task(node.run(stop))
     try:

@@ -1,0 +1,116 @@
+"""The `hotlang.Host` of a run inside a worker: every effect is a frame to the parent.
+
+`send` is a request answered by the parent (which calls ingest); stream data and `print` are
+posted and never answered; `info()` is the run info the parent sent with the call; `now` is the
+worker's clock; `env(name)` reads only the variables the operator allow-listed (`HOT_CODE_ENV`);
+a stop request from the parent makes `check_cancelled` raise.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from hotlang import HotCancelled, HotRuntimeError
+from hotlang.runtime.tracing import current_span, record_event
+from services.sandbox.channel import Channel
+from services.sandbox.spans import SpanRecorder
+
+TRUNCATED_MARKER = "\n…[output truncated]\n"
+
+
+class WorkerHost:
+    """Host of one run in a worker (a :class:`hotlang.Host`)."""
+
+    def __init__(self, channel: Channel, *, info: dict[str, Any] | None, env: dict[str, str],
+                 max_stream_payload_bytes: int, max_output_bytes: int, spans: SpanRecorder | None) -> None:
+        self._channel = channel
+        self._info = info
+        self._env = env
+        self._max_stream = max_stream_payload_bytes
+        self._output_left = max_output_bytes
+        self._truncated = False
+        self._spans = spans
+
+    def send(self, event_type: str, data: Any) -> dict[str, Any]:
+        """Publish a child event on this run's stream (the parent calls ingest); returns its EventInfo."""
+        self.check_cancelled()
+        traceparent = self._spans.traceparent(current_span()) if self._spans is not None else ""
+        reply = self._channel.request({"op": "send", "event_type": event_type, "data": data,
+                                       "traceparent": traceparent})
+        error = reply.get("error")
+        if isinstance(error, str):
+            raise HotRuntimeError(error)
+        info = reply.get("info")
+        if not isinstance(info, dict):
+            raise HotRuntimeError("send got no EventInfo back")
+        return info
+
+    def stream_data(self, data_type: str, payload: Any) -> None:
+        """A live `stream:data` item; refused over `HOT_MAX_STREAM_PAYLOAD_BYTES`."""
+        self.check_cancelled()
+        size = len(json.dumps({"data_type": data_type, "payload": payload}, ensure_ascii=False).encode())
+        if size > self._max_stream:
+            raise HotRuntimeError(f"stream data payload is {size} bytes, over the limit of {self._max_stream} "
+                                  "bytes (HOT_MAX_STREAM_PAYLOAD_BYTES)")
+        record_event("hot.stream.data", {"hot.data_type": data_type})
+        self._channel.post({"op": "stream_data", "data_type": data_type, "payload": payload})
+
+    def print(self, text: str) -> None:
+        """Output goes to the run's stored output (never a log), up to `HOT_MAX_OUTPUT_BYTES`."""
+        if self._truncated:
+            return
+        encoded = text.encode("utf-8", "replace")
+        if len(encoded) > self._output_left:
+            text = encoded[: self._output_left].decode("utf-8", "ignore")
+            self._truncated = True
+        self._output_left -= len(text.encode("utf-8", "replace"))
+        self._channel.post({"op": "print", "text": text, "truncated": self._truncated})
+
+    def info(self) -> dict[str, Any] | None:
+        """What `info()` returns inside the run (platform-spec §3.4), as the parent sent it."""
+        return self._info
+
+    def now(self) -> datetime:
+        """The worker's UTC wall clock."""
+        return datetime.now(UTC)
+
+    def env(self, name: str) -> str | None:
+        """An allow-listed (`HOT_CODE_ENV`) variable's value; None for every other name."""
+        return self._env.get(name)
+
+    def check_cancelled(self) -> None:
+        """Raise once the parent asked the run to stop (timeout, cancel, shutdown)."""
+        if self._channel.stop.is_set():
+            raise HotCancelled("Run stopped")
+
+
+class LoadHost:
+    """The host while a build's top-level code runs: no events, no stream, output dropped."""
+
+    def __init__(self, channel: Channel, env: dict[str, str]) -> None:
+        self._channel = channel
+        self._env = env
+
+    def send(self, event_type: str, data: Any) -> dict[str, Any]:
+        raise HotRuntimeError("send is not available while a build loads")
+
+    def stream_data(self, data_type: str, payload: Any) -> None:
+        return None
+
+    def print(self, text: str) -> None:
+        return None
+
+    def info(self) -> dict[str, Any] | None:
+        return None
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def env(self, name: str) -> str | None:
+        return self._env.get(name)
+
+    def check_cancelled(self) -> None:
+        if self._channel.stop.is_set():
+            raise HotCancelled("Load stopped")
