@@ -71,10 +71,6 @@ def run_info(run: model.Run, event: model.Event, policy: RetryPolicy) -> dict[st
         "env": {"id": run.env_id},
     }
 
-    def env(self, name: str) -> str | None:
-        """``::hot::env/get`` sees nothing of the executor's environment (no allow-list configured here)."""
-        return None
-
 
 def event_info(event_id: str, event_type: str, event_time: str, stream_id: str, env_id: str) -> dict[str, Any]:
     """The EventInfo map `send` returns to Hot code."""

@@ -155,6 +155,11 @@ class _Worker:
     async def death(self) -> str:
         """Why the process ended (waits for it): `worker process died: signal N` / `exit code N`."""
         code = await self.proc.wait()
+        if code == -signal.SIGSEGV:
+            # In an interpreter that checks every size and depth it can, a segfault is the C stack
+            # overflowing: recursion deeper than the worker's stack holds.
+            return ("maximum call depth exceeded: the recursion overflowed the worker's stack "
+                    "(worker process died: signal 11, SIGSEGV)")
         return f"worker process died: signal {-code}" if code < 0 else f"worker process died: exit code {code}"
 
 
@@ -377,8 +382,8 @@ class WorkerPool:
                         if not isinstance(outcome, dict):
                             worker.kill()
                             return {"status": "error", "msg": "worker process sent an invalid outcome"}
-                        if outcome.get("status") == "memory":
-                            worker.kill()  # its heap may be fragmented past use: recycle it
+                        if outcome.get("status") == "memory" or outcome.get("retire"):
+                            worker.kill()  # its heap or its threads may be past use: recycle it
                         if stopping:
                             return {"status": "aborted"}
                         return outcome

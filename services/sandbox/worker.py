@@ -33,6 +33,7 @@ from hotlang import (
     HotCancelled,
     HotError,
     HotFailure,
+    HotMemoryLimit,
     HotStopped,
     HotSyntaxError,
     HotTimeLimit,
@@ -87,8 +88,11 @@ class Worker:
             except MemoryError:
                 outcome = {"status": "memory"}
             except BaseException as err:  # noqa: BLE001 - reported to the parent, the worker lives on
-                outcome = {"status": "memory"} if _caused_by_memory(err) else {
+                out_of_room = _caused_by_memory(err) or "can't start new thread" in str(err)
+                outcome = {"status": "memory"} if out_of_room else {
                     "status": "internal", "msg": f"{type(err).__name__}: {err}"}
+            if outcome.get("status") in DIRTY_STATUSES or _run_threads_alive():
+                outcome["retire"] = True  # a stopped run may leave threads or state behind: start afresh
             self.busy.release()  # before `done`: the parent may send the next job at once
             self.channel.post({"op": "done", "id": message.get("id"), "outcome": outcome})
         except MemoryError:
@@ -183,11 +187,20 @@ class Worker:
         return {"status": "ok", "value": result}
 
 
+DIRTY_STATUSES = frozenset({"timeout", "stopped", "memory", "internal"})
+"""Outcomes after which the worker is replaced rather than reused."""
+
+
+def _run_threads_alive() -> bool:
+    """Whether any interpreter thread of the finished job is still running (stuck past its limit)."""
+    return any(thread.name == "hot-run" and thread.is_alive() for thread in threading.enumerate())
+
+
 def _caused_by_memory(error: BaseException | None) -> bool:
     """Whether `error` is, or was raised while handling, a MemoryError (natives wrap it in a halt)."""
     seen = 0
     while error is not None and seen < 32:
-        if isinstance(error, MemoryError):
+        if isinstance(error, (MemoryError, HotMemoryLimit)):
             return True
         error = error.__cause__ or error.__context__
         seen += 1

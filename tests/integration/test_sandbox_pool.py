@@ -44,6 +44,7 @@ large fn (n) { pad-start("", n, "x") }
 sender fn () { send("child:made", {n: 1}) }
 
 sleeper fn () { sleep(60000) }
+forks fn (n) { parallel { a forks(add(n, 1)) b forks(add(n, 1)) } }
 """
 BUILD = "b-test"
 
@@ -68,7 +69,8 @@ class Effects:
 
 
 SETTINGS = SandboxSettings(workers=2, memory_mb=512, load_timeout_s=5.0, code_env={"GREETING": "hi"},
-                           max_result_bytes=10_000, max_output_bytes=200)
+                           max_result_bytes=10_000, max_output_bytes=200,
+                           run_max_int_digits=10**9)  # lets `crunch` be one long C-level pow the kill must stop
 
 
 @pytest.fixture
@@ -201,5 +203,22 @@ async def test_inspect_lists_functions_and_names_the_load_limit(pool: WorkerPool
         await pool.inspect("deploy:3", {"bad.hot": "fn ( {"})
 
 
-def test_run_limits_carry_the_run_timeout() -> None:
-    assert run_limits(SETTINGS, 7.0) == Limits(max_seconds=7.0)
+def test_run_limits_carry_the_run_timeout_and_the_size_settings() -> None:
+    assert run_limits(SETTINGS, 7.0) == Limits(max_seconds=7.0, max_int_digits=10**9)
+    custom = SandboxSettings(run_max_bytes=2048, run_max_items=5000, run_max_int_digits=300, run_max_threads=2)
+    assert run_limits(custom, 1.5) == Limits(max_seconds=1.5, max_items=5000, max_bytes=2048, max_int_digits=300,
+                                             max_threads=2)
+
+
+@pytest.mark.parametrize("traced", [False, True])
+async def test_recursion_through_parallel_fails_naming_a_limit_and_the_pool_recovers(pool: WorkerPool,
+                                                                                   traced: bool) -> None:
+    # Unbounded recursion through `parallel`: threads up to max_threads, then inline branches; it ends
+    # on the call depth, the memory limit, or (traced, deeper C frames) the worker's stack: each named.
+    call_ = RunCall(BUILD, "::t/forks", [0], run_limits(pool.settings, 20.0), {"run": {"id": "r"}}, traced=traced,
+                    trace_id="0" * 31 + "1" if traced else "", run_span_id="0" * 15 + "1" if traced else "")
+    result = await pool.run(call_, Effects(), None)
+    assert result.status in ("error", "memory", "died"), result
+    assert "maximum call depth exceeded" in result.msg or "memory limit" in result.msg, result.msg
+    for _ in range(3):  # whichever worker answers next is healthy
+        assert (await call(pool, "::t/plus", [20, 22])).value == 42

@@ -86,5 +86,11 @@ def test_sandbox_settings_and_the_code_env_allow_list() -> None:
     assert (sandbox.max_result_bytes, sandbox.max_output_bytes, sandbox.max_stream_payload_bytes,
             sandbox.max_spans_per_run) == (100, 0, 10, 7)
     assert Settings.from_env({}).sandbox.code_env == {}
+    sizes = Settings.from_env({"HOT_RUN_MAX_BYTES": "4096", "HOT_RUN_MAX_ITEMS": "2000",
+                               "HOT_RUN_MAX_INT_DIGITS": "500", "HOT_RUN_MAX_THREADS": "0"}).sandbox
+    assert (sizes.run_max_bytes, sizes.run_max_items, sizes.run_max_int_digits, sizes.run_max_threads) == (
+        4096, 2000, 500, 0)
+    with pytest.raises(SettingsError, match="HOT_RUN_MAX_INT_DIGITS"):
+        Settings.from_env({"HOT_RUN_MAX_INT_DIGITS": "many"})
     with pytest.raises(SettingsError, match="HOT_EXECUTOR_WORKERS must be at least 1"):
         Settings.from_env({"HOT_EXECUTOR_WORKERS": "0"})
