@@ -19,6 +19,10 @@ class FrameError(Exception):
     """A frame is malformed or larger than the reader accepts."""
 
 
+class FrameCut(FrameError):
+    """The stream ended inside a frame: the writer died while writing it."""
+
+
 def encode_frame(message: dict[str, Any]) -> bytes:
     """One frame holding `message` (non-finite floats are refused: they are not JSON)."""
     body = json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
@@ -49,14 +53,14 @@ async def read_frame(reader: asyncio.StreamReader, max_bytes: int) -> dict[str, 
     except asyncio.IncompleteReadError as err:
         if not err.partial:
             return None
-        raise FrameError("stream ended inside a frame header") from err
+        raise FrameCut("stream ended inside a frame header") from err
     (size,) = HEADER.unpack(header)
     if size > max_bytes:
         raise FrameError(f"frame of {size} bytes is over the {max_bytes} byte limit")
     try:
         body = await reader.readexactly(size)
     except asyncio.IncompleteReadError as err:
-        raise FrameError("stream ended inside a frame") from err
+        raise FrameCut("stream ended inside a frame") from err
     return decode_body(body)
 
 
@@ -68,7 +72,7 @@ def read_frame_blocking(stream: BinaryIO) -> dict[str, Any] | None:
     (size,) = HEADER.unpack(header)
     body = _read_exactly(stream, size)
     if body is None:
-        raise FrameError("stream ended inside a frame")
+        raise FrameCut("stream ended inside a frame")
     return decode_body(body)
 
 
@@ -79,7 +83,7 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
         chunk = stream.read(remaining)
         if not chunk:
             if chunks:
-                raise FrameError("stream ended inside a frame")
+                raise FrameCut("stream ended inside a frame")
             return None
         chunks.append(chunk)
         remaining -= len(chunk)

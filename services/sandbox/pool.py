@@ -27,7 +27,7 @@ import hotlang
 import services
 from hotlang import FunctionInfo, Limits
 from services.core.config import SandboxSettings
-from services.sandbox.frames import FrameError, encode_frame, read_frame
+from services.sandbox.frames import FrameCut, FrameError, encode_frame, read_frame
 
 log = logging.getLogger(__name__)
 
@@ -372,6 +372,8 @@ class WorkerPool:
                 if frame in done:
                     try:
                         message = frame.result()
+                    except FrameCut:
+                        return {"status": "died", "msg": await worker.death()}  # it died mid-message
                     except FrameError as err:
                         worker.kill()
                         return {"status": "error", "msg": f"worker process sent an invalid message: {err}"}
