@@ -86,8 +86,11 @@ def _plain(value: Any, walk: _Walk) -> Any:
     raise HotRuntimeError(f"cannot convert a value of Python type {kind.__name__} to JSON")
 
 
-def from_json(value: Any) -> Any:
-    """Convert plain JSON data to a Hot value (float → exact Dec; ``$type`` maps → tagged)."""
+def from_json(value: Any, *, typed: bool = True) -> Any:
+    """Convert plain JSON data to a Hot value (float → exact Dec; ``$type`` maps → tagged).
+
+    ``typed=False`` (:func:`from_plain_json`) trusts no type markers: a ``{"$type": …}`` object
+    stays a two-key map."""
     kind = type(value)
     if kind in (str, int, bool) or value is None:
         return value
@@ -96,33 +99,24 @@ def from_json(value: Any) -> Any:
     if kind is Decimal:
         return value
     if kind is list or kind is tuple:
-        return [from_json(item) for item in value]
+        return [from_json(item, typed=typed) for item in value]
     if kind is dict:
-        if "$type" in value and set(value) <= {"$type", "$val"} and isinstance(value["$type"], str):
+        if typed and "$type" in value and set(value) <= {"$type", "$val"} and isinstance(value["$type"], str):
             if "$val" in value:
                 return Tagged(value["$type"], from_json(value["$val"]))
             return Tagged(value["$type"], None, has_payload=False)
-        return {str(key): from_json(item) for key, item in value.items()}
+        return {str(key): from_json(item, typed=typed) for key, item in value.items()}
     raise HotRuntimeError(f"cannot use a value of Python type {kind.__name__} as a Hot value")
+
+
+def from_plain_json(value: Any) -> Any:
+    """Convert caller JSON data to a Hot value *without* trusting type markers (event data, call and
+    schedule arguments: decision 0019)."""
+    return from_json(value, typed=False)
 
 
 _BIG_INT = 1 << 13_000
 """Ints at least this large (~3,900 digits) are written through Decimal."""
-def from_plain_json(value: Any) -> Any:
-    """Convert caller JSON data to a Hot value *without* trusting type markers: float → exact Dec,
-    objects → maps (a ``{"$type": …, "$val": …}`` object is a two-key map), arrays → Vecs."""
-    kind = type(value)
-    if kind in (str, int, bool) or value is None:
-        return value
-    if kind is float:
-        return Decimal(repr(value))
-    if kind is Decimal:
-        return value
-    if kind is list or kind is tuple:
-        return [from_plain_json(item) for item in value]
-    if kind is dict:
-        return {str(key): from_plain_json(item) for key, item in value.items()}
-    raise HotRuntimeError(f"cannot use a value of Python type {kind.__name__} as a Hot value")
 
 
 _MARK = "\ue000"

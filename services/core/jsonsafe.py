@@ -19,6 +19,8 @@ import sys
 from itertools import accumulate
 from typing import Any
 
+from services.core.errors import BadRequest, Unprocessable
+
 DEFAULT_MAX_DEPTH = 64
 """Caller JSON nested deeper than this is refused (setting `HOT_MAX_JSON_DEPTH`)."""
 STORED_MAX_DEPTH = 1000
@@ -178,3 +180,15 @@ def loads(data: str | bytes, *, root: str = "", max_depth: int = DEFAULT_MAX_DEP
     if non_finite or _SUSPECT.search(text) is not None:  # the walk is authoritative; most texts need none
         check(value, root=root, max_depth=max_depth)
     return value
+
+
+def checked_text(raw: str, what: str, max_length: int, *,
+                 error: type[BadRequest | Unprocessable] = BadRequest) -> str:
+    """`raw` when it is at most `max_length` characters and storable (no NUL, no lone surrogate);
+    otherwise `error` (400 by default, 422 / INVALID_ARGUMENT for content) naming `what`."""
+    if len(raw) > max_length:
+        raise error(f"{what} is longer than {max_length} characters")
+    problem = string_problem(raw)
+    if problem is not None:
+        raise error(f"{what} {problem}")
+    return raw

@@ -40,19 +40,9 @@ def shown(raw: str, width: int = 40) -> str:
     return repr(raw if len(raw) <= width else raw[:width] + "…")
 
 
-def checked_text(raw: str, what: str, max_length: int, *, error: type[BadRequest | Unprocessable] = BadRequest) -> str:
-    """`raw` when it is at most `max_length` characters and storable (no NUL, no lone surrogate)."""
-    if len(raw) > max_length:
-        raise error(f"{what} is longer than {max_length} characters")
-    problem = jsonsafe.string_problem(raw)
-    if problem is not None:
-        raise error(f"{what} {problem}")
-    return raw
-
-
 def path_name(request: web.Request, name: str, what: str) -> str:
     """A name segment of the path (a project by id or name), length-capped and storable."""
-    return checked_text(request.match_info[name], what, limits(request).max_name_length)
+    return jsonsafe.checked_text(request.match_info[name], what, limits(request).max_name_length)
 
 
 def query_name(request: web.Request, name: str) -> str | None:
@@ -60,7 +50,7 @@ def query_name(request: web.Request, name: str) -> str | None:
     raw = request.query.get(name)
     if not raw:
         return None
-    return checked_text(raw, f"query parameter '{name}'", limits(request).max_name_length)
+    return jsonsafe.checked_text(raw, f"query parameter '{name}'", limits(request).max_name_length)
 
 
 def path_uuid(request: web.Request, name: str, resource: str) -> str:

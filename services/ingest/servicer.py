@@ -26,13 +26,8 @@ MAX_SINCE_SECONDS = int(timedelta(days=100 * 366).total_seconds())
 
 
 def _text(value: str, what: str, max_length: int) -> str:
-    """A caller string that fits its column: at most `max_length` characters, no NUL or lone surrogate."""
-    if len(value) > max_length:
-        raise Unprocessable(f"{what} is longer than {max_length} characters")
-    problem = jsonsafe.string_problem(value)
-    if problem is not None:
-        raise Unprocessable(f"{what} {problem}")
-    return value
+    """A caller string that fits its column (INVALID_ARGUMENT otherwise)."""
+    return jsonsafe.checked_text(value, what, max_length, error=Unprocessable)
 
 
 class IngestServicer(pb_grpc.IngestServicer):
