@@ -34,13 +34,20 @@ def next_(iterator: Any) -> dict[str, Any]:
     if type(iterator) is not HotIter:
         raise HotRuntimeError(f"next expects an Iter, got {type_name(iterator)}")
     done, value = iterator.next()
+    if iterator.announce is not None and not done and value is not None:
+        iterator.announce(value)
     return {"value": value, "done": done}
 
 
 @lib.native("collect", 1)
 def collect(iterator: Any) -> list[Any]:
     if type(iterator) is HotIter:
-        return iterator.remaining()
+        items = iterator.remaining()
+        if iterator.announce is not None:
+            for item in items:
+                if item is not None:
+                    iterator.announce(item)
+        return items
     if type(iterator) is list:
         return list(iterator)
     raise HotRuntimeError(f"collect expects an Iter, got {type_name(iterator)}")
