@@ -252,7 +252,7 @@ def _perform(method: Any, url: Any, headers: dict[Any, Any], body: Any, stream_f
             sent_headers = [(k, v) for k, v in sent_headers if k.lower() != "traceparent"]
             sent_headers.append(("traceparent", traceparent))
         budget = options.stream_timeout_s if streaming else options.request_timeout_s
-        exchange, response = _follow(options, name, target, sent_headers, content, started + budget,
+        exchange, response = _follow(options, name, target, sent_headers, content, (started + budget, budget),
                                      host.check_cancelled)
     except BaseException as error:
         message = _describe(error, options, streaming)
@@ -290,14 +290,15 @@ def _perform(method: Any, url: Any, headers: dict[Any, Any], body: Any, stream_f
 
 
 def _follow(options: HttpOptions, method: str, target: httpx.URL, headers: list[tuple[str, str]],
-            content: bytes | None, deadline: float, stop_check: Callable[[], None]) -> tuple[Exchange, httpx.Response]:
+            content: bytes | None, deadline: tuple[float, float],
+            stop_check: Callable[[], None]) -> tuple[Exchange, httpx.Response]:
     """Send, following up to ``max_redirects`` redirects by hand (§1.4); the final exchange and head."""
     for _hop in range(options.max_redirects + 1):
         refusal = options.refusal_for_host(target.host)
         if refusal is not None:
             raise _Refused(refusal)
         exchange = Exchange(build_request(options, method, str(target), headers, content), options,
-                            timeout_s=max(deadline - time.monotonic(), 0.0), stop_check=stop_check)
+                            deadline=deadline[0], budget_s=deadline[1], stop_check=stop_check)
         try:
             response = exchange.head()
         except BaseException:

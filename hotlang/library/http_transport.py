@@ -167,11 +167,12 @@ def client_for(options: HttpOptions) -> httpx.Client:
 class Exchange:
     """One request on its I/O thread: :meth:`head` waits for the response, :meth:`chunk` for body parts."""
 
-    def __init__(self, request: httpx.Request, options: HttpOptions, *, timeout_s: float,
+    def __init__(self, request: httpx.Request, options: HttpOptions, *, deadline: float, budget_s: float,
                  stop_check: Callable[[], None]) -> None:
         self.options = options
-        self.deadline = time.monotonic() + timeout_s
-        self.timeout_s = timeout_s
+        self.deadline = deadline
+        self.budget_s = budget_s
+        """The whole request's time budget (redirects included), named when it runs out."""
         self.refusal: str | None = None
         self._stop_check = stop_check
         self._request = request
@@ -234,7 +235,7 @@ class Exchange:
             self._stop_check()
             left = self.deadline - time.monotonic()
             if left <= 0:
-                raise HttpTimeout(f"request timed out after {self.timeout_s:g} seconds")
+                raise HttpTimeout(f"request timed out after {self.budget_s:g} seconds")
             try:
                 return self._queue.get(timeout=min(SLICE_SECONDS, left))
             except queue.Empty:
