@@ -3,8 +3,9 @@
 The language calls ``send``, ``::hot::stream/data``, ``print``, ``info``,
 ``::hot::time/now``, ``::hot::http`` (its options and trace context) and its
 stop checks through the :class:`Host` of the current call (see
-:func:`hotlang.runtime.run.current_run`); every method it calls is in the protocol. Services provide their own implementation (the
-executor's ``RunHost``), tests use :class:`RecordingHost`.
+:func:`hotlang.runtime.run.current_run`); every method it calls is in the
+protocol. Services provide their own implementation (the executor's
+``RunHost``), tests use :class:`RecordingHost`.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.support.servers import free_port
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -81,10 +83,9 @@ def fake_http(routes: Callable[[FakeServer], dict[str, Handler]]) -> Iterator[Fa
             app.router.add_route("*", path, handler)
         runner = web.AppRunner(app, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr]
-        server.url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        server.url = f"http://127.0.0.1:{port}"
         return runner
 
     def serve() -> None:
