@@ -7,25 +7,26 @@ Transport failures, limits, refusals and redirect problems are an Err whose mess
 ``::hot::http/request:`` (§1.7), never a crash. The streaming forms return once the head arrived,
 with a lazy Iter body (§1.8, :mod:`hotlang.library.http_streams`).
 
+httpx (and the transport) are imported on the first request, not with the language: most
+programs never call out, and the import is a quarter of the interpreter's start-up time.
+
 Each call is a child span ``HTTP <METHOD>`` of the current Hot call in a traced run, and the
 request carries that span's W3C ``traceparent`` so the callee joins the run's trace.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 from hotlang.errors import HotError, HotRuntimeError, is_uncatchable
 from hotlang.library.http_streams import StreamDecoder, decoder_for, json_or_text
-from hotlang.library.http_transport import Exchange, HttpTimeout, abort_all, build_request
 from hotlang.library.registry import Library
 from hotlang.runtime.egress import HttpOptions
 from hotlang.runtime.json_codec import dumps, to_json
@@ -33,6 +34,11 @@ from hotlang.runtime.run import current_run
 from hotlang.runtime.tracing import Span, current_span, current_tracer
 from hotlang.runtime.typevalues import StructType, TypeAliasValue
 from hotlang.runtime.values import HotIter, Tagged, err, type_name
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hotlang.library.http_transport import Exchange
 
 lib = Library("::hot::http")
 
@@ -209,6 +215,8 @@ def _body(value: Any, headers: list[tuple[str, str]]) -> bytes | None:
 
 
 def _check_url(url: Any) -> httpx.URL:
+    import httpx
+
     if type(url) is not str:
         raise _Refused(f"invalid URL: expected a Str, got {type_name(url)}")
     try:
@@ -293,6 +301,10 @@ def _follow(options: HttpOptions, method: str, target: httpx.URL, headers: list[
             content: bytes | None, deadline: tuple[float, float],
             stop_check: Callable[[], None]) -> tuple[Exchange, httpx.Response]:
     """Send, following up to ``max_redirects`` redirects by hand (§1.4); the final exchange and head."""
+    import httpx
+
+    from hotlang.library.http_transport import Exchange, build_request
+
     for _hop in range(options.max_redirects + 1):
         refusal = options.refusal_for_host(target.host)
         if refusal is not None:
@@ -342,6 +354,10 @@ def _read_all(exchange: Exchange, response: httpx.Response, options: HttpOptions
 
 def _describe(error: BaseException, options: HttpOptions, streaming: bool) -> str | None:
     """The Err message of a failed request; None for what must propagate (a stop, a time limit)."""
+    import httpx
+
+    from hotlang.library.http_transport import HttpTimeout
+
     if isinstance(error, _Refused):
         return str(error)
     if isinstance(error, HttpTimeout):
@@ -421,7 +437,9 @@ def close_open_streams() -> None:
         bodies = list(_open)
     for body in bodies:
         body.close(None)
-    abort_all()
+    transport = sys.modules.get("hotlang.library.http_transport")
+    if transport is not None:  # not imported: no request was ever made
+        transport.abort_all()
 
 
 class StreamBody:
