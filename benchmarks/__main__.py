@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import http_bench, language_bench, platform_bench, sandbox_bench, scheduler_bench, streams_bench, traces_bench
+from benchmarks import (
+    http_bench,
+    language_bench,
+    platform_bench,
+    sandbox_bench,
+    scheduler_bench,
+    streams_bench,
+    traces_bench,
+)
 from benchmarks.table import Row, print_table
 
 
