@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from aiohttp import web
 from hotlang import HotCancelled, HotStopped, HotTimeLimit, Limits, RecordingHost, load_program
 from hotlang.runtime.egress import HttpOptions
 from hotlang.runtime.values import Tagged
+from hotlang.tools.cli import main
 from tests.support.fake_http import FakeServer, Handler, fake_http, stream_until_closed
 from tests.support.waiting import wait_until
 
@@ -439,3 +441,11 @@ def test_a_name_resolving_to_a_private_address_is_refused() -> None:
         url = server.url.replace("127.0.0.1", "localhost")
         message = err_text(call("get", f"{url}/echo", host=RecordingHost(http=HttpOptions())))
     assert "non-public address" in message and server.requests == []
+
+
+def test_hot_run_calls_local_servers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with fake_http(echo_routes) as server:
+        source = tmp_path / "call.hot"
+        source.write_text(f'::hot::http/get("{server.url}/echo").body.method\n')
+        assert main(["run", str(source)]) == 0
+    assert "GET" in capsys.readouterr().out
