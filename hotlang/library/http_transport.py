@@ -270,7 +270,7 @@ class Exchange:
         self._finished = True
         self._aborted.set()
         with self._lock:
-            sockets = list(self._sockets)
+            sockets = [] if self.ended else list(self._sockets)  # a finished body's connection is pooled: keep it
         for sock in sockets:
             _shutdown(sock)
         while True:  # unblock an I/O thread waiting to hand over a chunk
