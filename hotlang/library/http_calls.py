@@ -5,7 +5,8 @@ A request is built from Hot values (§1.3), sent through the process's pool
 hop checked against the egress policy, and the response is decoded by content type (§1.6).
 Transport failures, limits, refusals and redirect problems are an Err whose message starts with
 ``::hot::http/request:`` (§1.7), never a crash. The streaming forms return once the head arrived,
-with a lazy Iter body (§1.8, :mod:`hotlang.library.http_streams`).
+with a lazy Iter body (§1.8: :mod:`hotlang.library.http_body` over the decoders of
+:mod:`hotlang.library.http_streams`).
 
 httpx (and the transport) are imported on the first request, not with the language: most
 programs never call out, and the import is a quarter of the interpreter's start-up time.
@@ -16,20 +17,18 @@ request carries that span's W3C ``traceparent`` so the callee joins the run's tr
 
 from __future__ import annotations
 
-import sys
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from hotlang.errors import HotError, HotRuntimeError, is_uncatchable
-from hotlang.library.http_streams import StreamDecoder, decoder_for, json_or_text
+from hotlang.errors import HotRuntimeError
+from hotlang.library.http_body import PREFIX, RequestRefused, StreamBody, announcer, describe
+from hotlang.library.http_streams import decoder_for, json_or_text
 from hotlang.library.registry import Library
 from hotlang.runtime.egress import HttpOptions
-from hotlang.runtime.json_codec import dumps, to_json
+from hotlang.runtime.json_codec import dumps
 from hotlang.runtime.run import current_run
 from hotlang.runtime.tracing import Span, current_span, current_tracer
 from hotlang.runtime.typevalues import StructType, TypeAliasValue
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
 
 lib = Library("::hot::http")
 
-PREFIX = "::hot::http/request"
 STREAM_PREFIX = "::hot::http/request-stream"
 METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -68,10 +66,6 @@ for _name, _fields in (
     lib.value(_name, StructType(f"::hot::http/{_name}", _fields), core=False)
 lib.value("HttpMethod", TypeAliasValue("::hot::http/HttpMethod"), core=False)
 lib.value("StreamFormat", TypeAliasValue("::hot::http/StreamFormat"), core=False)
-
-
-class _Refused(Exception):
-    """A request that is not sent (bad method or URL, a policy refusal, a redirect problem)."""
 
 
 # ----- the Hot functions ------------------------------------------------------------------------
@@ -218,15 +212,15 @@ def _check_url(url: Any) -> httpx.URL:
     import httpx
 
     if type(url) is not str:
-        raise _Refused(f"invalid URL: expected a Str, got {type_name(url)}")
+        raise RequestRefused(f"invalid URL: expected a Str, got {type_name(url)}")
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as error:
-        raise _Refused(f"invalid URL: {error}") from None
+        raise RequestRefused(f"invalid URL: {error}") from None
     if parsed.scheme not in ("http", "https"):
-        raise _Refused("URL scheme must be http or https")
+        raise RequestRefused("URL scheme must be http or https")
     if not parsed.host:
-        raise _Refused(f"invalid URL: {url} has no host")
+        raise RequestRefused(f"invalid URL: {url} has no host")
     return parsed
 
 
@@ -251,7 +245,7 @@ def _perform(method: Any, url: Any, headers: dict[Any, Any], body: Any, stream_f
     span = _start_span(name, url)
     try:
         if type(method) is not str or name not in METHODS:
-            raise _Refused(f"unsupported method: {method if type(method) is str else type_name(method)}")
+            raise RequestRefused(f"unsupported method: {method if type(method) is str else type_name(method)}")
         target = _check_url(url)
         sent_headers = _headers(headers)
         content = _body(body, sent_headers)
@@ -263,7 +257,7 @@ def _perform(method: Any, url: Any, headers: dict[Any, Any], body: Any, stream_f
         exchange, response = _follow(options, name, target, sent_headers, content, (started + budget, budget),
                                      host.check_cancelled)
     except BaseException as error:
-        message = _describe(error, options, streaming)
+        message = describe(error, options, streaming)
         if span is not None:
             span.fail(f"{PREFIX}: {message}" if message is not None else str(error), "")
             span.end()
@@ -276,13 +270,13 @@ def _perform(method: Any, url: Any, headers: dict[Any, Any], body: Any, stream_f
     if streaming:
         decoder = decoder_for(stream_format)
         body_iter = StreamBody(exchange, decoder, options, span, started)
-        announce = _announcer(decoder.data_type)
+        announce = announcer(decoder.data_type)
         return {**head, "body": HotIter(body_iter, announce)}
     try:
         data = _read_all(exchange, response, options)
     except BaseException as error:
         exchange.abort()
-        message = _describe(error, options, streaming)
+        message = describe(error, options, streaming)
         if span is not None:
             span.fail(f"{PREFIX}: {message}" if message is not None else str(error), "")
             span.end()
@@ -308,7 +302,7 @@ def _follow(options: HttpOptions, method: str, target: httpx.URL, headers: list[
     for _hop in range(options.max_redirects + 1):
         refusal = options.refusal_for_host(target.host)
         if refusal is not None:
-            raise _Refused(refusal)
+            raise RequestRefused(refusal)
         exchange = Exchange(build_request(options, method, str(target), headers, content), options,
                             deadline=deadline[0], budget_s=deadline[1], stop_check=stop_check)
         try:
@@ -321,11 +315,11 @@ def _follow(options: HttpOptions, method: str, target: httpx.URL, headers: list[
         exchange.abort()
         location = response.headers.get("location")
         if not location:
-            raise _Refused(f"redirect {response.status_code} without a Location")
+            raise RequestRefused(f"redirect {response.status_code} without a Location")
         try:
             following = _check_url(str(target.join(location)))
-        except (_Refused, httpx.InvalidURL, ValueError) as error:
-            raise _Refused(f"invalid redirect Location {location!r}: {error}") from None
+        except (RequestRefused, httpx.InvalidURL, ValueError) as error:
+            raise RequestRefused(f"invalid redirect Location {location!r}: {error}") from None
         status = response.status_code
         if status == 303 or (status in (301, 302) and method == "POST"):
             method, content = "GET", None
@@ -333,44 +327,23 @@ def _follow(options: HttpOptions, method: str, target: httpx.URL, headers: list[
         if (following.scheme, following.host, following.port) != (target.scheme, target.host, target.port):
             headers = [(k, v) for k, v in headers if k.lower() not in CREDENTIAL_HEADERS]
         target = following
-    raise _Refused(f"exceeded {options.max_redirects} redirects (HOT_HTTP_MAX_REDIRECTS)")
+    raise RequestRefused(f"exceeded {options.max_redirects} redirects (HOT_HTTP_MAX_REDIRECTS)")
 
 
 def _read_all(exchange: Exchange, response: httpx.Response, options: HttpOptions) -> bytes:
     cap = options.max_response_bytes
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap:
-        raise _Refused(f"response Content-Length {int(declared)} is over the limit of {cap} bytes "
+        raise RequestRefused(f"response Content-Length {int(declared)} is over the limit of {cap} bytes "
                        "(HOT_HTTP_MAX_RESPONSE_BYTES)")
     parts: list[bytes] = []
     size = 0
     while (chunk := exchange.chunk()) is not None:
         size += len(chunk)
         if size > cap:
-            raise _Refused(f"response body is over the limit of {cap} bytes (HOT_HTTP_MAX_RESPONSE_BYTES)")
+            raise RequestRefused(f"response body is over the limit of {cap} bytes (HOT_HTTP_MAX_RESPONSE_BYTES)")
         parts.append(chunk)
     return b"".join(parts)
-
-
-def _describe(error: BaseException, options: HttpOptions, streaming: bool) -> str | None:
-    """The Err message of a failed request; None for what must propagate (a stop, a time limit)."""
-    import httpx
-
-    from hotlang.library.http_transport import HttpTimeout
-
-    if isinstance(error, _Refused):
-        return str(error)
-    if isinstance(error, HttpTimeout):
-        setting = "HOT_HTTP_STREAM_TIMEOUT" if streaming else "HOT_HTTP_REQUEST_TIMEOUT"
-        return f"{error} ({setting})"
-    if isinstance(error, httpx.ConnectTimeout):
-        return f"connection timed out after {options.connect_timeout_s:g} seconds (HOT_HTTP_CONNECT_TIMEOUT)"
-    if isinstance(error, httpx.TransportError):
-        text = str(error) or type(error).__name__
-        return text if "blocked" in text or "HOT_HTTP_" in text else f"{type(error).__name__}: {text}"
-    if isinstance(error, httpx.HTTPError):
-        return f"{type(error).__name__}: {error}"
-    return None
 
 
 def _response_headers(response: httpx.Response) -> dict[str, str]:
@@ -412,107 +385,3 @@ def _start_span(method: str, url: Any) -> Span | None:
     shown = masked_url(url) if type(url) is str else ""
     return tracer.start_span(f"HTTP {method}", current_span(),
                              {"http.request.method": method, "url.full": shown, "hot.http": True})
-
-
-# ----- streaming (§1.8) -------------------------------------------------------------------------------
-
-
-def _announcer(data_type: str) -> Callable[[Any], None]:
-    """Publish a pulled value as ``stream:data`` of ``data_type`` (only ``next`` and ``collect`` call it)."""
-    host = current_run().host
-
-    def announce(value: Any) -> None:
-        host.stream_data(data_type, to_json(value))
-
-    return announce
-
-
-_open: set[StreamBody] = set()
-_open_lock = threading.Lock()
-
-
-def close_open_streams() -> None:
-    """Close every streamed body still open (a host calls it when a run ends: nothing outlives the run)."""
-    with _open_lock:
-        bodies = list(_open)
-    for body in bodies:
-        body.close(None)
-    transport = sys.modules.get("hotlang.library.http_transport")
-    if transport is not None:  # not imported: no request was ever made
-        transport.abort_all()
-
-
-class StreamBody:
-    """The lazy body of a StreamingHttpResponse: one decoded value per pull, null for a chunk that
-    completes nothing, then done. The connection closes at the end, on an error, or on a stop."""
-
-    def __init__(self, exchange: Exchange, decoder: StreamDecoder, options: HttpOptions, span: Span | None,
-                 started: float) -> None:
-        self._exchange = exchange
-        self._decoder = decoder
-        self._options = options
-        self._span = span
-        self._started = started
-        self._pending: deque[Any] = deque()
-        self._bytes = 0
-        self._done = False
-        self._closed = False
-        with _open_lock:
-            _open.add(self)
-
-    def __iter__(self) -> StreamBody:
-        return self
-
-    def __next__(self) -> Any:
-        if self._pending:
-            return self._pending.popleft()
-        if self._done:
-            raise StopIteration
-        try:
-            chunk = self._exchange.chunk()
-            if chunk is not None:
-                self._bytes += len(chunk)
-                if self._bytes > self._options.max_stream_bytes:
-                    raise _Refused(f"stream body is over the limit of {self._options.max_stream_bytes} bytes "
-                                   "(HOT_HTTP_MAX_STREAM_BYTES)")
-        except BaseException as error:
-            message = _describe(error, self._options, True)
-            self.close(f"{PREFIX}: {message}" if message is not None else str(error))
-            if message is None or (isinstance(error, HotError) and is_uncatchable(error)):
-                raise
-            raise HotRuntimeError(f"::hot::iter/next: {PREFIX}: {message}") from None
-        if chunk is None:
-            self._done = True
-            values = self._decoder.finish()
-            self.close(None)
-            if not values:
-                raise StopIteration
-        else:
-            values = self._decoder.feed(chunk)
-            if not values:
-                return None
-        self._pending.extend(values[1:])
-        return values[0]
-
-    def close(self, failure: str | None) -> None:
-        """End the body: the connection is closed unless it was read to the end (then it is pooled)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._done = True
-        if failure is None and self._exchange.ended:
-            self._exchange.finish()
-        else:
-            self._exchange.abort()
-        with _open_lock:
-            _open.discard(self)
-        if self._span is not None:
-            if failure is not None:
-                self._span.fail(failure, "")
-            self._span.set_attribute("http.response.body.size", self._bytes)
-            self._span.set_attribute("hot.http.duration_ms", int((time.monotonic() - self._started) * 1000))
-            self._span.end()
-
-    def __del__(self) -> None:
-        if not self._closed:
-            self._exchange.abort()

@@ -40,7 +40,7 @@ QUEUE_CHUNKS = 32
 _clients: dict[HttpOptions, httpx.Client] = {}
 _clients_lock = threading.Lock()
 _current = threading.local()
-"""On an I/O thread: the :class:`Exchange` it serves (for the backend to register sockets and refusals)."""
+"""On an I/O thread: the :class:`Exchange` it serves (its connections register their sockets with it)."""
 
 
 _live: weakref.WeakSet[Exchange] = weakref.WeakSet()
@@ -107,10 +107,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         for address in addresses:
             refusal = self._options.refusal_for_address(host, address)
             if refusal is not None:
-                exchange = getattr(_current, "exchange", None)
-                if exchange is not None:
-                    exchange.refusal = refusal
-                raise httpcore.ConnectError(refusal)
+                raise httpcore.ConnectError(refusal)  # the message names the rule; httpx keeps it
         error: Exception = httpcore.ConnectError(f"{host} has no address")
         for address in addresses:
             try:
@@ -173,7 +170,6 @@ class Exchange:
         self.deadline = deadline
         self.budget_s = budget_s
         """The whole request's time budget (redirects included), named when it runs out."""
-        self.refusal: str | None = None
         self._stop_check = stop_check
         self._request = request
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=QUEUE_CHUNKS)

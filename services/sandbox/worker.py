@@ -42,7 +42,7 @@ from hotlang import (
     load_program,
     to_json,
 )
-from hotlang.library.http_calls import close_open_streams
+from hotlang.library.http_body import close_open_streams
 from hotlang.runtime.egress import HttpOptions
 from services.sandbox.channel import Channel
 from services.sandbox.frames import read_frame_blocking
