@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import language_bench, platform_bench, sandbox_bench, scheduler_bench, streams_bench, traces_bench
+from benchmarks import (
+    http_bench,
+    language_bench,
+    platform_bench,
+    sandbox_bench,
+    scheduler_bench,
+    streams_bench,
+    traces_bench,
+)
 from benchmarks.table import Row, print_table
 
 
@@ -19,6 +27,7 @@ def main() -> None:
     rows += streams_bench.run()
     rows += scheduler_bench.run()
     rows += traces_bench.run()
+    rows += http_bench.run()
     print_table(rows)
 
 

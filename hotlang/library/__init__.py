@@ -15,6 +15,7 @@ from hotlang.library import (
     coll,
     conversions,
     events,
+    http_calls,
     iterators,
     json_text,
     lang,
@@ -51,6 +52,7 @@ LIBRARIES: tuple[Library, ...] = (
     bits.bit,
     bits.data,
     bits.types,
+    http_calls.lib,
 )
 
 

@@ -34,13 +34,25 @@ def next_(iterator: Any) -> dict[str, Any]:
     if type(iterator) is not HotIter:
         raise HotRuntimeError(f"next expects an Iter, got {type_name(iterator)}")
     done, value = iterator.next()
+    if iterator.announce is not None and not done and value is not None:
+        iterator.announce(value)
     return {"value": value, "done": done}
 
 
 @lib.native("collect", 1)
 def collect(iterator: Any) -> list[Any]:
     if type(iterator) is HotIter:
-        return iterator.remaining()
+        if iterator.announce is None:
+            return iterator.remaining()
+        items: list[Any] = []  # an announcing Iter (an HTTP stream) publishes each value as it is pulled
+        while True:
+            done, value = iterator.next()
+            if done:
+                return items
+            if value is not None:
+                iterator.announce(value)
+            items.append(value)
+            check_size(len(items), "collecting an Iter")
     if type(iterator) is list:
         return list(iterator)
     raise HotRuntimeError(f"collect expects an Iter, got {type_name(iterator)}")

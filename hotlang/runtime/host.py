@@ -1,10 +1,11 @@
 """The host interface: how Hot code reaches the platform without importing it.
 
 The language calls ``send``, ``::hot::stream/data``, ``print``, ``info``,
-``::hot::time/now`` and its stop checks through the :class:`Host` of the
-current call (see :func:`hotlang.runtime.run.current_run`); every method it
-calls is in the protocol. Services provide their own implementation (the
-executor's ``RunHost``), tests use :class:`RecordingHost`.
+``::hot::time/now``, ``::hot::http`` (its options and trace context) and its
+stop checks through the :class:`Host` of the current call (see
+:func:`hotlang.runtime.run.current_run`); every method it calls is in the
+protocol. Services provide their own implementation (the executor's
+``RunHost``), tests use :class:`RecordingHost`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from hotlang.errors import HotRuntimeError
+from hotlang.runtime.egress import HttpOptions
+
+LOCAL_HTTP = HttpOptions(allow_private=True)
+"""`::hot::http` outside the platform (`hot run`, tests): the user's own machine, local servers allowed."""
 
 
 class Host(Protocol):
@@ -59,6 +64,15 @@ class Host(Protocol):
         """
         ...
 
+    def http_options(self) -> HttpOptions:
+        """Timeouts, size caps and egress policy of ``::hot::http`` in this run."""
+        ...
+
+    def traceparent(self, span: object | None) -> str:
+        """The W3C ``traceparent`` of ``span`` (a span of the run's tracer; None: the current call),
+        sent with outbound requests so the callee joins the run's trace; "" when the run is not traced."""
+        ...
+
 
 class NullHost:
     """The host outside any run: no events, no stream, no run info, output to stdout."""
@@ -89,6 +103,14 @@ class NullHost:
         """The local CLI (``hot run``) is the user's own process: its environment is theirs to read."""
         return os.environ.get(name)
 
+    def http_options(self) -> HttpOptions:
+        """The local CLI calls what the user's machine can reach, local servers included (:data:`LOCAL_HTTP`)."""
+        return LOCAL_HTTP
+
+    def traceparent(self, span: object | None) -> str:
+        """No trace outside a run."""
+        return ""
+
 
 @dataclass
 class SentEvent:
@@ -116,6 +138,8 @@ class RecordingHost:
     output: list[str] = field(default_factory=list)
     clock: datetime | None = None
     env_vars: dict[str, str] = field(default_factory=dict)
+    http: HttpOptions = LOCAL_HTTP
+    """What ``http_options`` returns: local servers allowed, as a test's fake servers are local."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def send(self, event_type: str, data: Any) -> dict[str, Any]:
@@ -151,6 +175,14 @@ class RecordingHost:
     def env(self, name: str) -> str | None:
         """The variable from :attr:`env_vars` (the test's allow-list), never from ``os.environ``."""
         return self.env_vars.get(name)
+
+    def http_options(self) -> HttpOptions:
+        """:attr:`http`."""
+        return self.http
+
+    def traceparent(self, span: object | None) -> str:
+        """Not traced."""
+        return ""
 
     @property
     def printed(self) -> str:

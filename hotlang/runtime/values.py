@@ -113,10 +113,13 @@ def force(value: Any) -> Any:
 class HotIter:
     """A stateful iterator (spec §3.11): every holder sees ``next`` advance it."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "announce")
 
-    def __init__(self, items: Iterator[Any]) -> None:
+    def __init__(self, items: Iterator[Any], announce: Callable[[Any], None] | None = None) -> None:
         self._items = items
+        self.announce = announce
+        """Called by ``::hot::iter/next`` and ``collect`` with each non-null value they pull (an HTTP
+        stream body publishes it as ``stream:data``); other ways of reading the Iter do not call it."""
 
     def next(self) -> tuple[bool, Any]:
         """Return ``(done, value)``."""

@@ -174,7 +174,10 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
         ingest_addr = f"127.0.0.1:{grpc_ports['ingest']}"
         scheduler_addr = f"127.0.0.1:{grpc_ports['scheduler']}"
         common = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "HOT_INGEST_ADDR": ingest_addr,
-                  "HOT_SCHEDULER_ADDR": scheduler_addr}
+                  "HOT_SCHEDULER_ADDR": scheduler_addr,
+                  # Local development calls local servers: `::hot::http` may reach private and
+                  # loopback addresses here unless the developer says otherwise (metadata stays refused).
+                  "HOT_HTTP_ALLOW_PRIVATE": os.environ.get("HOT_HTTP_ALLOW_PRIVATE", "1")}
         specs = [ServiceSpec(name, f"services.{name.split('-')[0]}",
                              {**common, "HOT_GRPC_LISTEN": f"127.0.0.1:{grpc_ports[name]}"})
                  for name in ("ingest", *executor_names, "scheduler")]

@@ -241,6 +241,64 @@ class InputLimits:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """`::hot::http`, the outbound HTTP client of Hot code (sent to every sandbox worker).
+
+    Attributes:
+        connect_timeout_s: seconds to open a connection, TLS included (`HOT_HTTP_CONNECT_TIMEOUT`, default 30).
+        request_timeout_s: seconds for a whole buffered request, redirects and body included
+            (`HOT_HTTP_REQUEST_TIMEOUT`, default 120).
+        stream_timeout_s: seconds for a whole streamed response (`request-stream` and friends): a
+            longer stream fails part-way (`HOT_HTTP_STREAM_TIMEOUT`, default 300).
+        max_response_bytes: largest buffered body; a larger Content-Length is refused before reading
+            (`HOT_HTTP_MAX_RESPONSE_BYTES`, default 10 MiB).
+        max_stream_bytes: bytes one streamed body may deliver in total; past it the next pull fails
+            (`HOT_HTTP_MAX_STREAM_BYTES`, default 16 MiB).
+        max_redirects: redirects followed per request (`HOT_HTTP_MAX_REDIRECTS`, default 10).
+        allow: comma-separated host patterns (`api.example.com`, `*.example.com`) or networks
+            (`10.1.0.0/16`) (`HOT_HTTP_ALLOW`, default empty: any public host). When set, only what it
+            matches may be called, and what it matches may be a private address too.
+        deny: the same forms, always refused, before `allow` (`HOT_HTTP_DENY`, default empty).
+        allow_private: whether Hot code may call non-public addresses: loopback, RFC 1918,
+            link-local, CGNAT, unique-local (`HOT_HTTP_ALLOW_PRIVATE`, default off; `hot dev` turns it
+            on). Cloud metadata addresses (169.254.169.254, fd00:ec2::254, metadata.google.internal…)
+            stay refused unless `HOT_HTTP_ALLOW` names them.
+    """
+
+    connect_timeout_s: float = 30.0
+    request_timeout_s: float = 120.0
+    stream_timeout_s: float = 300.0
+    max_response_bytes: int = 10 * 1024 * 1024
+    max_stream_bytes: int = 16 * 1024 * 1024
+    max_redirects: int = 10
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    allow_private: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> HttpSettings:
+        read = EnvReader(env)
+
+        def patterns(name: str) -> tuple[str, ...]:
+            return tuple(part.strip().lower() for part in read.text(name).split(",") if part.strip())
+
+        timeouts = {}
+        for field_name, name, default in (("connect_timeout_s", "HOT_HTTP_CONNECT_TIMEOUT", 30.0),
+                                          ("request_timeout_s", "HOT_HTTP_REQUEST_TIMEOUT", 120.0),
+                                          ("stream_timeout_s", "HOT_HTTP_STREAM_TIMEOUT", 300.0)):
+            value = read.number(name, default)
+            if value <= 0:
+                raise SettingsError(f"environment variable {name} must be above 0, got {value}")
+            timeouts[field_name] = value
+        return cls(**timeouts,
+                   max_response_bytes=read.integer("HOT_HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024, minimum=1),
+                   max_stream_bytes=read.integer("HOT_HTTP_MAX_STREAM_BYTES", 16 * 1024 * 1024, minimum=1),
+                   max_redirects=read.integer("HOT_HTTP_MAX_REDIRECTS", 10, minimum=0),
+                   allow=patterns("HOT_HTTP_ALLOW"), deny=patterns("HOT_HTTP_DENY"),
+                   allow_private=read.flag("HOT_HTTP_ALLOW_PRIVATE", False))
+
+
+@dataclass(frozen=True)
 class SandboxSettings:
     """Worker processes that run Hot code for the executor, ingest and the scheduler (`services/sandbox`).
 
@@ -270,6 +328,7 @@ class SandboxSettings:
             10,000,000), largest Int in decimal digits (`HOT_RUN_MAX_INT_DIGITS`, 100,000), and
             concurrent `parallel`/`pmap` branch threads per run (`HOT_RUN_MAX_THREADS`, 16; beyond
             it branches run inline).
+        http: `::hot::http` timeouts, size caps and egress policy, see `HttpSettings`.
     """
 
     workers: int = 4
@@ -284,6 +343,7 @@ class SandboxSettings:
     run_max_items: int = 10_000_000
     run_max_int_digits: int = 100_000
     run_max_threads: int = 16
+    http: HttpSettings = field(default_factory=HttpSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SandboxSettings:
@@ -300,7 +360,8 @@ class SandboxSettings:
                    run_max_bytes=read.integer("HOT_RUN_MAX_BYTES", 64 * 1024 * 1024, minimum=1024),
                    run_max_items=read.integer("HOT_RUN_MAX_ITEMS", 10_000_000, minimum=1000),
                    run_max_int_digits=read.integer("HOT_RUN_MAX_INT_DIGITS", 100_000, minimum=100),
-                   run_max_threads=read.integer("HOT_RUN_MAX_THREADS", 16, minimum=0))
+                   run_max_threads=read.integer("HOT_RUN_MAX_THREADS", 16, minimum=0),
+                   http=HttpSettings.from_env(env))
 
 
 @dataclass(frozen=True)

@@ -235,7 +235,8 @@ class WorkerPool:
                            "max_output_bytes": s.max_output_bytes,
                            "max_stream_payload_bytes": s.max_stream_payload_bytes,
                            "max_spans_per_run": s.max_spans_per_run,
-                           "load_limits": dataclasses.asdict(run_limits(s, s.load_timeout_s))})
+                           "load_limits": dataclasses.asdict(run_limits(s, s.load_timeout_s)),
+                           "http": dataclasses.asdict(s.http)})
         try:
             ready = await asyncio.wait_for(read_frame(worker.stdout, self._max_frame), START_TIMEOUT_S)
         except (TimeoutError, FrameError) as err:

@@ -42,6 +42,8 @@ from hotlang import (
     load_program,
     to_json,
 )
+from hotlang.library.http_body import close_open_streams
+from hotlang.runtime.egress import HttpOptions
 from services.sandbox.channel import Channel
 from services.sandbox.frames import read_frame_blocking
 from services.sandbox.spans import SpanRecorder
@@ -64,6 +66,7 @@ class Worker:
         self.max_stream_payload_bytes = int(config["max_stream_payload_bytes"])
         self.max_spans = int(config["max_spans_per_run"])
         self.max_builds = int(config.get("max_builds", 16))
+        self.http = http_options(config.get("http"))
         self.load_limits = Limits(**dict(config.get("load_limits") or {"max_seconds": self.load_timeout_s}))
         """Top-level code runs under the run size limits and the load time limit."""
         self.programs: OrderedDict[tuple[str, bool], Program] = OrderedDict()
@@ -110,8 +113,8 @@ class Worker:
             files = reply.get("files")
             if not isinstance(files, dict):
                 raise HotError(f"build {build_id} has no sources")
-        program = load_program({str(k): str(v) for k, v in files.items()}, host=LoadHost(self.channel, self.env),
-                               limits=self.load_limits, traced=traced)
+        program = load_program({str(k): str(v) for k, v in files.items()},
+                               host=LoadHost(self.channel, self.env, self.http), limits=self.load_limits, traced=traced)
         self.programs[key] = program
         while len(self.programs) > self.max_builds:
             self.programs.popitem(last=False)
@@ -153,7 +156,7 @@ class Worker:
                                  lambda batch: self.channel.post({"op": "spans", "spans": batch}))
         host = WorkerHost(self.channel, info=message.get("info"), env=self.env,
                           max_stream_payload_bytes=self.max_stream_payload_bytes,
-                          max_output_bytes=self.max_output_bytes, spans=spans)
+                          max_output_bytes=self.max_output_bytes, spans=spans, http=self.http)
         limits = Limits(**dict(message.get("limits") or {}))
         self.channel.post({"op": "started"})
         try:
@@ -170,6 +173,8 @@ class Worker:
             outcome = {"status": "failed", "msg": err.msg, "err": _json_or_none(err.err)}
         except HotError as err:
             outcome = {"status": "memory"} if _caused_by_memory(err) else {"status": "error", "msg": str(err)}
+        finally:
+            close_open_streams()  # an HTTP stream the run left open is closed with it (its span ends too)
         if spans is not None:
             spans.flush()
             outcome["spans_dropped"] = spans.dropped
@@ -185,6 +190,16 @@ class Worker:
             return {"status": "error", "msg": f"Run result is {size} bytes, over the limit of "
                                               f"{self.max_result_bytes} bytes (HOT_MAX_RESULT_BYTES)"}
         return {"status": "ok", "value": result}
+
+
+def http_options(config: Any) -> HttpOptions:
+    """The `::hot::http` options the parent sent (`HttpSettings`), or the strict defaults."""
+    if not isinstance(config, dict):
+        return HttpOptions()
+    fields = dict(config)
+    for name in ("allow", "deny"):
+        fields[name] = tuple(str(item) for item in fields.get(name) or ())
+    return HttpOptions(**fields)
 
 
 DIRTY_STATUSES = frozenset({"timeout", "stopped", "memory", "internal"})

@@ -3,7 +3,8 @@
 `send` is a request answered by the parent (which calls ingest); stream data and `print` are
 posted and never answered; `info()` is the run info the parent sent with the call; `now` is the
 worker's clock; `env(name)` reads only the variables the operator allow-listed (`HOT_CODE_ENV`);
-a stop request from the parent makes `check_cancelled` raise.
+a stop request from the parent makes `check_cancelled` raise; `::hot::http` reads the operator's
+`HttpOptions` (timeouts, caps, egress policy: `HOT_HTTP_*`) and the traceparent of its own span.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hotlang import HotCancelled, HotRuntimeError
+from hotlang.runtime.egress import HttpOptions
 from hotlang.runtime.tracing import current_span, record_event
 from services.sandbox.channel import Channel
 from services.sandbox.spans import SpanRecorder
@@ -24,8 +26,10 @@ class WorkerHost:
     """Host of one run in a worker (a :class:`hotlang.Host`)."""
 
     def __init__(self, channel: Channel, *, info: dict[str, Any] | None, env: dict[str, str],
-                 max_stream_payload_bytes: int, max_output_bytes: int, spans: SpanRecorder | None) -> None:
+                 max_stream_payload_bytes: int, max_output_bytes: int, spans: SpanRecorder | None,
+                 http: HttpOptions | None = None) -> None:
         self._channel = channel
+        self._http = http or HttpOptions()
         self._info = info
         self._env = env
         self._max_stream = max_stream_payload_bytes
@@ -80,6 +84,16 @@ class WorkerHost:
         """An allow-listed (`HOT_CODE_ENV`) variable's value; None for every other name."""
         return self._env.get(name)
 
+    def http_options(self) -> HttpOptions:
+        """The operator's `::hot::http` settings (`HOT_HTTP_*`), sent with the worker's `init`."""
+        return self._http
+
+    def traceparent(self, span: object | None) -> str:
+        """The W3C context of `span` (None: the current Hot span) in the run's trace; "" when untraced."""
+        if self._spans is None:
+            return ""
+        return self._spans.traceparent(span if span is not None else current_span())  # type: ignore[arg-type]
+
     def check_cancelled(self) -> None:
         """Raise once the parent asked the run to stop (timeout, cancel, shutdown)."""
         if self._channel.stop.is_set():
@@ -89,9 +103,10 @@ class WorkerHost:
 class LoadHost:
     """The host while a build's top-level code runs: no events, no stream, output dropped."""
 
-    def __init__(self, channel: Channel, env: dict[str, str]) -> None:
+    def __init__(self, channel: Channel, env: dict[str, str], http: HttpOptions | None = None) -> None:
         self._channel = channel
         self._env = env
+        self._http = http or HttpOptions()
 
     def send(self, event_type: str, data: Any) -> dict[str, Any]:
         raise HotRuntimeError("send is not available while a build loads")
@@ -110,6 +125,12 @@ class LoadHost:
 
     def env(self, name: str) -> str | None:
         return self._env.get(name)
+
+    def http_options(self) -> HttpOptions:
+        return self._http
+
+    def traceparent(self, span: object | None) -> str:
+        return ""
 
     def check_cancelled(self) -> None:
         if self._channel.stop.is_set():
