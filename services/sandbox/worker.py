@@ -155,10 +155,18 @@ class Worker:
                           max_stream_payload_bytes=self.max_stream_payload_bytes,
                           max_output_bytes=self.max_output_bytes, spans=spans)
         limits = Limits(**dict(message.get("limits") or {}))
+        raw_ctx = message.get("ctx")
+        ctx = {str(k): v for k, v in raw_ctx.items()} if isinstance(raw_ctx, dict) else {}
+        secret_keys = frozenset(str(k) for k in message.get("secret_keys") or [])
+
+        def on_secret(value: Any) -> None:
+            # Posted before anything the run writes next: the parent masks it from then on.
+            self.channel.post({"op": "secrets", "values": [_json_or_none(value)]})
+
         self.channel.post({"op": "started"})
         try:
             value = program.call(str(message["fn"]), list(message.get("args") or []), host=host, limits=limits,
-                                 tracer=spans)
+                                 tracer=spans, ctx=ctx, secret_keys=secret_keys, on_secret=on_secret)
             outcome = self._result(value)
         except HotTimeLimit:
             outcome = {"status": "timeout"}
