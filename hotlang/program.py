@@ -224,8 +224,13 @@ class Program:
         table.setdefault("ns", namespace)
         return Unit(source, namespace, table, self._core, self._tables, traced=self.traced)
 
-    def load(self, sources: Mapping[str, str], host: Host | None = None, limits: Limits | None = None) -> None:
-        """Parse, hoist and run ``sources`` (path → text) into this program."""
+    def load(self, sources: Mapping[str, str], host: Host | None = None, limits: Limits | None = None,
+             ctx: dict[str, Any] | None = None, secret_keys: set[str] | None = None) -> None:
+        """Parse, hoist and run ``sources`` (path → text) into this program.
+
+        ``ctx``, when given, is the ``::hot::ctx`` store the top-level code reads and writes, and
+        ``secret_keys`` collects the keys it writes with ``set-secret`` (``hot dev`` reads its local
+        context file this way)."""
         parsed = [(SourceText(path, text), parse_module(text, path)) for path, text in sources.items()]
         pending: list[_Pending] = []
         for source, module in parsed:
@@ -235,7 +240,12 @@ class Program:
         self._pending_arrows = []
 
         def work() -> None:
-            token = enter_run(RunContext(host=host or NullHost(), arrows=self.arrows, program=self))
+            context = RunContext(host=host or NullHost(), arrows=self.arrows, program=self)
+            if ctx is not None:
+                context.ctx = ctx
+            if secret_keys is not None:
+                context.secret_keys = secret_keys
+            token = enter_run(context)
             try:
                 for item in pending:
                     self._run_top_level(item)

@@ -26,10 +26,11 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.cli.devctx import CTX_FILE, DevContextError, load_dev_context
 from services.cli.supervisor import ServiceSpec, Supervisor
 from services.core import db, model
 from services.core.clients import IngestClient
-from services.devtools.credentials import ensure_dev_environment
+from services.devtools.credentials import ensure_dev_environment, ensure_secrets_key
 from services.devtools.settings import DevSettings
 from services.devtools.stack import EmbeddedNats, EmbeddedPostgres, free_port
 
@@ -101,6 +102,8 @@ def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> None:
     except grpc.aio.AioRpcError as exc:
         print(f"hot dev: deploy failed:\n{exc.details()}", file=sys.stderr, flush=True)
         return
+    for warning in reply.warnings:
+        print(f"hot dev: warning: {warning}", file=sys.stderr, flush=True)
     if reply.changed:
         handlers = ", ".join(f"{h.ns}/{h.var} ← {h.event_type}" for h in reply.handlers) or "no handlers"
         print(f"hot dev: deployed {len(files)} file(s) of '{name}' as build {reply.build_id} ({handlers})",
@@ -167,6 +170,12 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
             except ValueError:
                 previous_key = None
         env_id, api_key = ensure_dev_environment(database_url, token=previous_key)
+        secrets_key = settings.platform.context.secrets_key or ensure_secrets_key(data_dir)
+        try:
+            dev_ctx = load_dev_context(project)
+        except DevContextError as exc:
+            print(f"hot dev: {CTX_FILE} not loaded (the dev context is empty):\n{exc}", file=sys.stderr, flush=True)
+            dev_ctx = {"values": {}, "secret_keys": []}
 
         gateway_port = port or free_port()
         executor_names = ["executor", *(f"executor-{i}" for i in range(2, executors + 1))]
@@ -174,7 +183,8 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
         ingest_addr = f"127.0.0.1:{grpc_ports['ingest']}"
         scheduler_addr = f"127.0.0.1:{grpc_ports['scheduler']}"
         common = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "HOT_INGEST_ADDR": ingest_addr,
-                  "HOT_SCHEDULER_ADDR": scheduler_addr}
+                  "HOT_SCHEDULER_ADDR": scheduler_addr, "HOT_SECRETS_KEY": secrets_key,
+                  "HOT_DEV_CONTEXT": json.dumps(dev_ctx)}
         specs = [ServiceSpec(name, f"services.{name.split('-')[0]}",
                              {**common, "HOT_GRPC_LISTEN": f"127.0.0.1:{grpc_ports[name]}"})
                  for name in ("ingest", *executor_names, "scheduler")]

@@ -90,13 +90,13 @@ class RunContextValues:
         return [self.values[k] for k in sorted(self.secret_keys) if k in self.values]
 
 
-def layer(dev: Mapping[str, Any], env_rows: Iterable[StoredVar], project_rows: Iterable[StoredVar],
+def layer(dev: Iterable[StoredVar], env_rows: Iterable[StoredVar], project_rows: Iterable[StoredVar],
           decls: Mapping[str, CtxDecl]) -> RunContextValues:
     """A run's context by precedence (module docstring). A key is secret when the row that supplies
     it is, or when a ctx declaration says so (the default)."""
-    values: dict[str, Any] = dict(dev)
+    values: dict[str, Any] = {}
     secret: set[str] = set()
-    for rows in (env_rows, project_rows):
+    for rows in (dev, env_rows, project_rows):
         for row in rows:
             values[row.key] = row.value
             (secret.add if row.secret else secret.discard)(row.key)

@@ -22,11 +22,11 @@ log = logging.getLogger(__name__)
 class ContextLoader:
     """Loads and layers a run's context (`services.core.context.layer`)."""
 
-    def __init__(self, pool: Pool, box: SecretBox, *, ttl_s: float = 1.0, dev: dict[str, Any] | None = None) -> None:
+    def __init__(self, pool: Pool, box: SecretBox, *, ttl_s: float = 1.0, dev: list[StoredVar] | None = None) -> None:
         self._pool = pool
         self._box = box
         self._ttl = ttl_s
-        self._dev = dict(dev or {})
+        self._dev = list(dev or [])
         self._cache: dict[tuple[str, str | None], tuple[float, list[StoredVar]]] = {}
 
     async def for_run(self, env_id: str, project_id: str | None, decls: dict[str, CtxDecl]) -> RunContextValues:
@@ -66,13 +66,17 @@ class ContextLoader:
             yield StoredVar(row["key"], value, bool(row["secret"]))
 
 
-def dev_context(text: str) -> dict[str, Any]:
-    """`HOT_DEV_CONTEXT` parsed: a JSON object, or empty."""
+def dev_context(text: str) -> list[StoredVar]:
+    """`HOT_DEV_CONTEXT` parsed: `{"values": {...}, "secret_keys": [...]}`, or nothing."""
     if not text.strip():
-        return {}
+        return []
     try:
         parsed = json.loads(text)
     except ValueError:
         log.warning("HOT_DEV_CONTEXT is not JSON; the dev context is empty")
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+        return []
+    values = parsed.get("values") if isinstance(parsed, dict) else None
+    if not isinstance(values, dict):
+        return []
+    secret = set(parsed.get("secret_keys") or [])
+    return [StoredVar(str(k), v, k in secret) for k, v in values.items()]
