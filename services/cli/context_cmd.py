@@ -119,8 +119,8 @@ def _run(args: argparse.Namespace) -> int:
         status, body = _request(base, key, "GET", item)
         if status != 200:
             raise _fail(status, body)
-        value = body["data"].get("value")
-        print(value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False))
+        shown = body["data"].get("value")
+        print(shown if isinstance(shown, str) else json.dumps(shown, indent=2, ensure_ascii=False))
         return 0
     if args.action == "delete":
         status, body = _request(base, key, "DELETE", item)

@@ -104,7 +104,7 @@ async def test_the_loader_layers_env_and_project_rows_and_sees_changes_after_its
     assert (await cached.for_run(stack.env_id, pid, {})).values["shared"] == "project"  # cached
 
     async def cached_sees_it() -> bool:
-        return (await cached.for_run(stack.env_id, pid, {})).values["shared"] == "changed"
+        return bool((await cached.for_run(stack.env_id, pid, {})).values["shared"] == "changed")
 
     await wait_until_async(cached_sees_it, 2.5, what="the cached context after its 1 s TTL")
 
