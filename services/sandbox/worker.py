@@ -42,6 +42,7 @@ from hotlang import (
     load_program,
     to_json,
 )
+from services.core.context import Masker
 from services.sandbox.channel import Channel
 from services.sandbox.frames import read_frame_blocking
 from services.sandbox.spans import SpanRecorder
@@ -158,10 +159,14 @@ class Worker:
         raw_ctx = message.get("ctx")
         ctx = {str(k): v for k, v in raw_ctx.items()} if isinstance(raw_ctx, dict) else {}
         secret_keys = frozenset(str(k) for k in message.get("secret_keys") or [])
+        # stderr (`::hot::io/eprint`, `tap`) reaches the service's log: the run's secrets are masked there.
+        STDERR.masker = Masker(ctx[k] for k in secret_keys if k in ctx)
 
         def on_secret(value: Any) -> None:
             # Posted before anything the run writes next: the parent masks it from then on.
-            self.channel.post({"op": "secrets", "values": [_json_or_none(value)]})
+            plain = _json_or_none(value)
+            STDERR.masker.add([plain])
+            self.channel.post({"op": "secrets", "values": [plain]})
 
         self.channel.post({"op": "started"})
         try:
@@ -181,6 +186,7 @@ class Worker:
         if spans is not None:
             spans.flush()
             outcome["spans_dropped"] = spans.dropped
+        STDERR.masker = Masker()
         return outcome
 
     def _result(self, value: Any) -> dict[str, Any]:
@@ -193,6 +199,26 @@ class Worker:
             return {"status": "error", "msg": f"Run result is {size} bytes, over the limit of "
                                               f"{self.max_result_bytes} bytes (HOT_MAX_RESULT_BYTES)"}
         return {"status": "ok", "value": result}
+
+
+class _MaskedStderr:
+    """The worker's `sys.stderr`: writes pass through with the current run's secrets masked."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+        self.masker = Masker()
+
+    def write(self, text: str) -> int:
+        return int(self._target.write(self.masker.text(text) if self.masker else text))
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
+STDERR = _MaskedStderr(sys.stderr)
 
 
 DIRTY_STATUSES = frozenset({"timeout", "stopped", "memory", "internal"})
@@ -249,6 +275,8 @@ def main() -> None:
     if init is None or init.get("op") != "init":
         sys.exit(2)
     channel = Channel(proto_out)
+    STDERR._target = sys.stderr
+    sys.stderr = STDERR  # type: ignore[assignment]
     worker = Worker(channel, init)
     interpreter_limits.STACK_BYTES = WORKER_STACK_BYTES
     limit = worker.memory_mb * 1024 * 1024

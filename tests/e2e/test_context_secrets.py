@@ -34,6 +34,7 @@ meta {on-event: "secret:reveal", ctx: {"api.key": {}, "greeting": {default: "hel
 fn (event) {
   key ::hot::ctx/get("api.key")
   println(`the key is ${key}`)
+  ::hot::io/eprintln(`stderr sees ${key}`)
   ::hot::stream/data("secret:echo", {key: key, bearer: `Bearer ${key}`})
   {length: length(key), base: ::hot::ctx/get("base.url"), greeting: ::hot::ctx/get("greeting"),
    sdk: length(::hot::ctx/get("sdk.key")), echo: key, nested: {list: [key]},
@@ -51,6 +52,7 @@ meta {on-event: "secret:runtime"}
 fn (event) {
   ::hot::ctx/set-secret("made", "runtime-made-secret-93")
   println(::hot::ctx/get("made"))
+  ::hot::io/eprintln(`stderr: ${::hot::ctx/get("made")}`)
   {made: ::hot::ctx/get("made"), dev: length(::hot::ctx/get("dev.secret"))}
 }
 """
@@ -198,7 +200,9 @@ def test_api_reads_show_the_mask_and_permissions_are_api_key_only(api: ApiClient
 
 
 def test_the_platform_log_never_shows_a_secret(platform: DevPlatform, stored: dict[str, Any]) -> None:
-    secret_free(platform.log_path.read_text(errors="replace"))
+    log = platform.log_path.read_text(errors="replace")
+    assert "stderr sees <secret>" in log and "stderr: <secret>" in log  # what eprintln wrote, masked
+    secret_free(log)
 
 
 def hot_cli(platform: DevPlatform, *args: str) -> subprocess.CompletedProcess[str]:
