@@ -3,8 +3,8 @@
 The file is Hot code (a `::hot::run::ctx ns` line is prepended when it declares no namespace);
 every `::hot::ctx/set` (or `set-secret`) in its top-level code fills the dev context, the lowest
 layer of every run's context, typically from `.env` through `::hot::env/get`. `hot dev` evaluates
-it on start and whenever it or `.env` changes, and hands the result to its executors as
-`HOT_DEV_CONTEXT`. Deployed projects never read it. It runs in the `hot dev` process, as `hot
+it on start and whenever it or `.env` changes, into `.devdata/dev-context.json`, which its
+executors read (`HOT_DEV_CONTEXT_FILE`). Deployed projects never read it. It runs in the `hot dev` process, as `hot
 run` runs a file: it is the developer's own code on their own machine.
 """
 

@@ -339,8 +339,9 @@ class ContextSettings:
             (`HOT_MAX_CONTEXT_KEYS`, default 1000).
         strict_deploy: a deploy whose `meta {ctx}` requires keys no variable sets is refused
             (400) instead of warned about (`HOT_DEPLOY_STRICT_CTX`, default false).
-        dev_context: the lowest context layer, a JSON object (`HOT_DEV_CONTEXT`); `hot dev` sets
-            it from the project's `hot/ctx.hot`. Empty in production.
+        dev_context_file: a JSON file holding the lowest context layer (`HOT_DEV_CONTEXT_FILE`);
+            `hot dev` writes it from the project's `hot/ctx.hot` and rewrites it when that file or
+            `.env` changes; the executor re-reads it when it changes. Unset in production.
     """
 
     secrets_key: str = ""
@@ -349,7 +350,7 @@ class ContextSettings:
     max_key_length: int = 256
     max_keys: int = 1000
     strict_deploy: bool = False
-    dev_context: str = ""
+    dev_context_file: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ContextSettings:
@@ -362,7 +363,7 @@ class ContextSettings:
                    max_key_length=read.integer("HOT_MAX_CONTEXT_KEY_LENGTH", 256, minimum=1),
                    max_keys=read.integer("HOT_MAX_CONTEXT_KEYS", 1000, minimum=1),
                    strict_deploy=read.flag("HOT_DEPLOY_STRICT_CTX", False),
-                   dev_context=read.text("HOT_DEV_CONTEXT"))
+                   dev_context_file=read.text("HOT_DEV_CONTEXT_FILE"))
 
     def box(self) -> SecretBox:
         """The cipher of context values; SystemExit naming `HOT_SECRETS_KEY` when it is missing or bad."""

@@ -26,7 +26,7 @@ from services.executor import store
 from services.executor.builds import BuildCache
 from services.executor.builtins import ScheduleBuiltins
 from services.executor.consumer import EventConsumer
-from services.executor.context import ContextLoader, dev_context
+from services.executor.context import ContextLoader
 from services.executor.control import ControlListener
 from services.executor.host import PublishFn
 from services.executor.ingest_events import IngestEvents
@@ -92,7 +92,7 @@ async def run_executor(settings: Settings, stop: asyncio.Event) -> None:
                          publish=live_publisher(nc),
                          run_timeout_s=settings.run_timeout_s, builtins=builtins, trace_calls=trace_calls,
                          context=ContextLoader(pool, box, ttl_s=settings.context.cache_ttl_s,
-                                               dev=dev_context(settings.context.dev_context)))
+                                               dev_file=settings.context.dev_context_file))
     await ControlListener(runner).subscribe(nc)
 
     servicer = ExecutorServicer(runner.counters, builds)

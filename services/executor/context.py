@@ -1,7 +1,8 @@
 """A run's context: rows from PostgreSQL, decrypted, cached briefly per scope (`HOT_CONTEXT_CACHE_TTL`).
 
 A row that fails to decrypt or parse is skipped with a warning naming the key, never its value.
-The dev context (`HOT_DEV_CONTEXT`, JSON set by `hot dev` from `hot/ctx.hot`) is the lowest layer.
+The dev context (`HOT_DEV_CONTEXT_FILE`, JSON written by `hot dev` from `hot/ctx.hot`) is the
+lowest layer; it is read again whenever the file changes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from services.core.context import CtxDecl, RunContextValues, StoredVar, layer
@@ -22,14 +24,17 @@ log = logging.getLogger(__name__)
 class ContextLoader:
     """Loads and layers a run's context (`services.core.context.layer`)."""
 
-    def __init__(self, pool: Pool, box: SecretBox, *, ttl_s: float = 1.0, dev: list[StoredVar] | None = None) -> None:
+    def __init__(self, pool: Pool, box: SecretBox, *, ttl_s: float = 1.0, dev_file: str = "") -> None:
         self._pool = pool
         self._box = box
         self._ttl = ttl_s
-        self._dev = list(dev or [])
+        self._dev_file = Path(dev_file) if dev_file else None
+        self._dev_stamp: tuple[int, int] | None = None
+        self._dev: list[StoredVar] = []
         self._cache: dict[tuple[str, str | None], tuple[float, list[StoredVar]]] = {}
 
     async def for_run(self, env_id: str, project_id: str | None, decls: dict[str, CtxDecl]) -> RunContextValues:
+        self._refresh_dev()
         env_rows = await self._rows(env_id, None)
         project_rows = await self._rows(env_id, project_id) if project_id else []
         return layer(self._dev, env_rows, project_rows, decls)
@@ -55,6 +60,23 @@ class ContextLoader:
                 self._cache.clear()
         return loaded
 
+    def _refresh_dev(self) -> None:
+        if self._dev_file is None:
+            return
+        try:
+            info = self._dev_file.stat()
+        except OSError:
+            self._dev, self._dev_stamp = [], None
+            return
+        stamp = (info.st_mtime_ns, info.st_size)
+        if stamp != self._dev_stamp:
+            try:
+                self._dev = dev_context(self._dev_file.read_text())
+            except OSError as err:
+                log.warning("dev context file not read: %s", err)
+                self._dev = []
+            self._dev_stamp = stamp
+
     def _decrypted(self, env_id: str, project_id: str | None, rows: Iterable[dict[str, Any]]) -> Iterable[StoredVar]:
         for row in rows:
             try:
@@ -67,13 +89,13 @@ class ContextLoader:
 
 
 def dev_context(text: str) -> list[StoredVar]:
-    """`HOT_DEV_CONTEXT` parsed: `{"values": {...}, "secret_keys": [...]}`, or nothing."""
+    """The dev context file's text parsed: `{"values": {...}, "secret_keys": [...]}`, or nothing."""
     if not text.strip():
         return []
     try:
         parsed = json.loads(text)
     except ValueError:
-        log.warning("HOT_DEV_CONTEXT is not JSON; the dev context is empty")
+        log.warning("the dev context file is not JSON; the dev context is empty")
         return []
     values = parsed.get("values") if isinstance(parsed, dict) else None
     if not isinstance(values, dict):

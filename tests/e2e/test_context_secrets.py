@@ -248,3 +248,17 @@ def test_env_level_variables_reach_runs_below_project_ones(platform: DevPlatform
 
     wait_until(env_value_seen, 15, what="the env-level value once the project's is deleted")
     assert api.delete("/v1/context/base.url").status_code == httpx.codes.NO_CONTENT
+
+
+def test_editing_the_dev_context_file_reaches_new_runs(platform: DevPlatform, api: ApiClient,
+                                                       stored: dict[str, Any]) -> None:
+    deployed = platform.db_rows("SELECT files FROM hot.build")
+    assert deployed and all("hot/ctx.hot" not in files for (files,) in deployed)  # never deployed
+    (platform.project / "hot" / "ctx.hot").write_text(CTX_FILE.replace("from-the-dev-file", "edited-dev-value"))
+
+    def edited_value_seen() -> bool:
+        event = api.publish("secret:reveal", {})
+        (run,) = api.settled_runs(event["event_id"])
+        return bool(run["result"]["dev"] == "edited-dev-value")
+
+    wait_until(edited_value_seen, 20, interval=0.5, what="the edited dev context in a new run")
