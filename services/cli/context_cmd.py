@@ -128,13 +128,12 @@ def _run(args: argparse.Namespace) -> int:
             raise _fail(status, body)
         print(f"deleted {args.name}")
         return 0
-    value: Any = args.value
+    payload: dict[str, Any] = {"value": args.value, "secret": bool(args.secret)}
     if args.json:
         try:
-            value = json.loads(args.value)
+            payload = {"json_value": json.loads(args.value), "secret": bool(args.secret)}
         except ValueError as err:
             raise CliError(f"--json: VALUE is not JSON ({err})") from None
-    payload: dict[str, Any] = {"value": value, "secret": bool(args.secret)}
     if args.description is not None:
         payload["description"] = args.description
     status, body = _request(base, key, "POST", prefix, {"key": args.name, **payload})

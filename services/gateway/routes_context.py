@@ -1,6 +1,7 @@
 """REST API of context variables (integrations-spec §2.5, §7.3), what the official SDK's
 `context` resource calls, plus our additions: reading one key (a secret reads as "<secret>"),
-the `secret` flag (default true), and environment-level variables under `/v1/context`.
+the `secret` flag (default true), `json_value` (any JSON value instead of the Str `value`), and
+environment-level variables under `/v1/context`.
 
 Only API keys may use them (403 otherwise, as upstream); values are never listed, and a
 secret's value is never returned.
@@ -12,8 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from services.core import model
-from services.core.errors import Forbidden, Unprocessable
+from services.core import jsonsafe, model
+from services.core.errors import Forbidden, NotFound, Unprocessable
 from services.core.wire import rfc3339
 from services.gateway import envelope, params
 from services.gateway.auth import principal_of
@@ -22,6 +23,8 @@ from services.gateway.state import INGEST
 context_routes = web.RouteTableDef()
 
 MAX_DESCRIPTION_LENGTH = 1000
+MAX_KEY_LENGTH = 1024
+"""Longer keys are refused here; ingest applies `HOT_MAX_CONTEXT_KEY_LENGTH` (256 by default)."""
 
 
 def _api_key_env(request: web.Request, doing: str) -> str:
@@ -37,7 +40,11 @@ def _project(request: web.Request) -> str:
 
 
 def _key(request: web.Request) -> str:
-    return params.checked_text(request.match_info["key"], "context key", 1024, error=Unprocessable)
+    """The `{key}` segment; one no variable can have (too long, unstorable) is simply not found."""
+    key = request.match_info["key"]
+    if len(key) > MAX_KEY_LENGTH or jsonsafe.string_problem(key) is not None:
+        raise NotFound("Context variable not found")
+    return key
 
 
 def variable_response(var: model.ContextVariable, *, with_value: bool = False) -> dict[str, Any]:
@@ -54,15 +61,21 @@ async def _write(request: web.Request, key: str | None, mode: str) -> model.Cont
     env_id = _api_key_env(request, "create" if mode == "create" else "update")
     body = await params.json_object(request)
     if key is None:
-        key = params.body_text(body, "key", 1024)
-    if "value" not in body:
+        key = params.body_text(body, "key", MAX_KEY_LENGTH)
+    if "json_value" in body:  # our addition (the CLI's --json): any JSON value instead of a Str
+        value = body["json_value"]
+    elif "value" not in body or body["value"] is None:
         raise Unprocessable("missing field 'value'")
+    elif not isinstance(body["value"], str):
+        raise Unprocessable("field 'value' must be a string")
+    else:
+        value = body["value"]
     description = params.body_text(body, "description", MAX_DESCRIPTION_LENGTH, required=False)
     secret = body.get("secret", True)
     if not isinstance(secret, bool):
         raise Unprocessable("field 'secret' must be a boolean")
     principal = principal_of(request)
-    return await request.app[INGEST].set_context(env_id, _project(request), str(key), body["value"],
+    return await request.app[INGEST].set_context(env_id, _project(request), str(key), value,
                                                  description=description, secret=secret, mode=mode,
                                                  updated_by=principal.credential_id)
 
@@ -93,8 +106,12 @@ async def get_context(request: web.Request) -> web.Response:
 @context_routes.put("/v1/projects/{project}/context/{key}")
 @context_routes.put("/v1/context/{key}")
 async def update_context(request: web.Request) -> web.Response:
-    """Replaces the value (an omitted description is stored as null); 404 when the key is not set."""
-    return envelope.single(request, variable_response(await _write(request, _key(request), "update")))
+    """Replaces the value (an omitted description is stored as null); 404 when the key is not set.
+    A body's problems are reported first; without a body, an unknown key is a 404."""
+    key = _key(request)
+    if not request.can_read_body:
+        await request.app[INGEST].get_context(_api_key_env(request, "update"), _project(request), key)
+    return envelope.single(request, variable_response(await _write(request, key, "update")))
 
 
 @context_routes.delete("/v1/projects/{project}/context/{key}")
