@@ -32,6 +32,7 @@ from psycopg.types.json import Jsonb
 from benchmarks.table import Row, print_table
 from services.core import db
 from services.core.ids import new_id
+from services.core.secretbox import new_key
 from tests.support.servers import embedded_nats, embedded_postgres, free_port, make_temp_dir
 from tests.support.stack import dev_environment
 
@@ -144,7 +145,8 @@ def _fire_window(base: Path, nats_url: str, dsn: str, window_s: float,
     ingest_port, scheduler_port = free_port(), free_port()
     procs.append(_service("services.ingest", {"DATABASE_URL": dsn, "NATS_URL": nats_url,
                                               "HOT_GRPC_LISTEN": f"127.0.0.1:{ingest_port}",
-                                              "HOT_LOG_LEVEL": "WARNING"}, base / "ingest.log"))
+                                              "HOT_SECRETS_KEY": new_key(), "HOT_LOG_LEVEL": "WARNING"},
+                          base / "ingest.log"))
     _wait_serving(ingest_port)
     warmup = 12.0  # scheduler start-up and loading 10,000 schedules happen before the window
     window_start = (datetime.now(UTC) + timedelta(seconds=warmup)).replace(microsecond=0)

@@ -139,8 +139,14 @@ class Program:
         host: Host | None = None,
         limits: Limits | None = None,
         tracer: Tracer | None = None,
+        ctx: Mapping[str, Any] | None = None,
+        secret_keys: frozenset[str] = frozenset(),
+        on_secret: Callable[[Any], None] | None = None,
     ) -> Any:
         """Call a function with plain-JSON arguments; return its Hot value.
+
+        ``ctx`` (plain JSON values) seeds what ``::hot::ctx/get`` reads; ``secret_keys`` are
+        secret keys among them and ``on_secret`` hears of values made secret during the call.
 
         The arguments are caller data: a ``$type`` object stays a map, it never becomes a typed
         value (``from_plain_json``; docs/decisions/0019).
@@ -157,7 +163,9 @@ class Program:
         if not isinstance(fn, FunctionValue):
             raise HotRuntimeError(f"`{qualified}` is not a function")
         values = [from_plain_json(arg) for arg in (args or [])]
-        return self.call_value(fn, values, host=host, name=qualified, limits=limits, tracer=tracer)
+        seeded = {str(k): from_plain_json(v) for k, v in (ctx or {}).items()}
+        return self.call_value(fn, values, host=host, name=qualified, limits=limits, tracer=tracer, ctx=seeded,
+                               secret_keys=secret_keys, on_secret=on_secret)
 
     def call_value(
         self,
@@ -169,8 +177,13 @@ class Program:
         limits: Limits | None = None,
         assertion_failed: Callable[[str], None] | None = None,
         tracer: Tracer | None = None,
+        ctx: Mapping[str, Any] | None = None,
+        secret_keys: frozenset[str] = frozenset(),
+        on_secret: Callable[[Any], None] | None = None,
     ) -> Any:
         """Call a function value with Hot-value arguments inside a fresh run context, under ``limits``.
+
+        ``ctx`` holds Hot values (see :meth:`call` for ``secret_keys`` and ``on_secret``).
 
         ``assertion_failed`` receives each failing assertion's message instead of halting (test runner).
         """
@@ -179,6 +192,9 @@ class Program:
             context = RunContext(host=host or NullHost(), arrows=self.arrows, program=self)
             context.assertion_failed = assertion_failed
             context.tracer = tracer
+            context.ctx = dict(ctx or {})
+            context.secret_keys = set(secret_keys)
+            context.on_secret = on_secret
             token = enter_run(context)
             try:
                 return fn.call(args)
@@ -208,8 +224,13 @@ class Program:
         table.setdefault("ns", namespace)
         return Unit(source, namespace, table, self._core, self._tables, traced=self.traced)
 
-    def load(self, sources: Mapping[str, str], host: Host | None = None, limits: Limits | None = None) -> None:
-        """Parse, hoist and run ``sources`` (path → text) into this program."""
+    def load(self, sources: Mapping[str, str], host: Host | None = None, limits: Limits | None = None,
+             ctx: dict[str, Any] | None = None, secret_keys: set[str] | None = None) -> None:
+        """Parse, hoist and run ``sources`` (path → text) into this program.
+
+        ``ctx``, when given, is the ``::hot::ctx`` store the top-level code reads and writes, and
+        ``secret_keys`` collects the keys it writes with ``set-secret`` (``hot dev`` reads its local
+        context file this way)."""
         parsed = [(SourceText(path, text), parse_module(text, path)) for path, text in sources.items()]
         pending: list[_Pending] = []
         for source, module in parsed:
@@ -219,7 +240,12 @@ class Program:
         self._pending_arrows = []
 
         def work() -> None:
-            token = enter_run(RunContext(host=host or NullHost(), arrows=self.arrows, program=self))
+            context = RunContext(host=host or NullHost(), arrows=self.arrows, program=self)
+            if ctx is not None:
+                context.ctx = ctx
+            if secret_keys is not None:
+                context.secret_keys = secret_keys
+            token = enter_run(context)
             try:
                 for item in pending:
                     self._run_top_level(item)

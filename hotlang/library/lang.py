@@ -23,6 +23,8 @@ lang = Library("::hot::lang")
 io = Library("::hot::io")
 ctx = Library("::hot::ctx")
 env = Library("::hot::env")
+MISSING_VALUE: Any = object()
+"""An omitted optional argument (``set(map)``)."""
 time = Library("::hot::time")
 
 
@@ -98,13 +100,40 @@ def exit_(code: Any = 0) -> None:
 
 @ctx.native("get", 1, 2, core=False)
 def ctx_get(key: Any, default: Any = None) -> Any:
-    return current_run().ctx.get(expect_str("::hot::ctx/get", key), default)
+    """The run's value for ``key``; ``default`` (null) when it is unset or stored as null."""
+    value = current_run().ctx.get(expect_str("::hot::ctx/get", key))
+    return default if value is None else value
 
 
-@ctx.native("set", 2, core=False)
-def ctx_set(key: Any, value: Any) -> Any:
-    current_run().ctx[expect_str("::hot::ctx/set", key)] = value
-    return value
+def _store(name: str, key_or_map: Any, value: Any, *, secret: bool, arity: int) -> Any:
+    run = current_run()
+    if arity == 1:
+        if not isinstance(key_or_map, dict):
+            raise HotRuntimeError(f"{name} expects a Map of Str keys, or a key and a value")
+        entries = [(expect_str(name, k), v) for k, v in key_or_map.items()]
+        result = key_or_map
+    else:
+        entries = [(expect_str(name, key_or_map), value)]
+        result = value
+    for key, item in entries:
+        run.ctx[key] = item
+        if secret:
+            run.secret_keys.add(key)
+        if key in run.secret_keys and run.on_secret is not None:
+            run.on_secret(item)  # masked from here on, wherever the run's output goes
+    return result
+
+
+@ctx.native("set", 1, 2, core=False)
+def ctx_set(key: Any, value: Any = MISSING_VALUE) -> Any:
+    """``set(key, value)`` returns the value; ``set(map)`` stores every entry and returns the map."""
+    return _store("::hot::ctx/set", key, value, secret=False, arity=1 if value is MISSING_VALUE else 2)
+
+
+@ctx.native("set-secret", 1, 2, core=False)
+def ctx_set_secret(key: Any, value: Any = MISSING_VALUE) -> Any:
+    """Like ``set``, and the key is secret for the rest of the run (its values are masked)."""
+    return _store("::hot::ctx/set-secret", key, value, secret=True, arity=1 if value is MISSING_VALUE else 2)
 
 
 @env.native("get", 1, 2, core=False)

@@ -27,7 +27,12 @@ class RunContext:
     arrows: Any = None
     """The program's ``Src -> Dst`` arrows (:class:`hotlang.runtime.typevalues.Arrows`)."""
     ctx: dict[str, Any] = field(default_factory=dict)
-    """``::hot::ctx`` values of this run."""
+    """``::hot::ctx`` values of this run (seeded by the platform with the run's context)."""
+    secret_keys: set[str] = field(default_factory=set)
+    """Keys whose values are secret: written with ``set-secret``, or declared secret by the caller."""
+    on_secret: Callable[[Any], None] | None = None
+    """Told every value that becomes secret during the run (``set-secret``, ``set`` of a secret key),
+    so the platform can mask it wherever the run's output goes."""
     program: Any = None
     """The :class:`hotlang.program.Program` running (for reflection such as ``namespaces()``)."""
     tracer: Any = None

@@ -26,10 +26,11 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.cli.devctx import CTX_FILE, DevContextError, load_dev_context
 from services.cli.supervisor import ServiceSpec, Supervisor
 from services.core import db, model
 from services.core.clients import IngestClient
-from services.devtools.credentials import ensure_dev_environment
+from services.devtools.credentials import ensure_dev_environment, ensure_secrets_key
 from services.devtools.settings import DevSettings
 from services.devtools.stack import EmbeddedNats, EmbeddedPostgres, free_port
 
@@ -43,8 +44,8 @@ def project_files(project: Path) -> dict[str, str]:
     files = {}
     for path in sorted(project.rglob("*.hot")):
         rel = path.relative_to(project)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
+        if any(part.startswith(".") for part in rel.parts) or rel == CTX_FILE:
+            continue  # hot/ctx.hot is the dev context, never deployed
         files[rel.as_posix()] = path.read_text(encoding="utf-8")
     return files
 
@@ -101,14 +102,32 @@ def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> None:
     except grpc.aio.AioRpcError as exc:
         print(f"hot dev: deploy failed:\n{exc.details()}", file=sys.stderr, flush=True)
         return
+    for warning in reply.warnings:
+        print(f"hot dev: warning: {warning}", file=sys.stderr, flush=True)
     if reply.changed:
         handlers = ", ".join(f"{h.ns}/{h.var} ← {h.event_type}" for h in reply.handlers) or "no handlers"
         print(f"hot dev: deployed {len(files)} file(s) of '{name}' as build {reply.build_id} ({handlers})",
               flush=True)
 
 
+def write_dev_context(project: Path, path: Path) -> None:
+    """Evaluate `hot/ctx.hot` (with `.env`) into the dev context file the executors read; a broken
+    file is reported and leaves the dev context empty. Written atomically, readable only by us."""
+    try:
+        dev_ctx = load_dev_context(project)
+    except DevContextError as exc:
+        print(f"hot dev: {CTX_FILE} not loaded (the dev context is empty):\n{exc}", file=sys.stderr, flush=True)
+        dev_ctx = {"values": {}, "secret_keys": []}
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(json.dumps(dev_ctx))
+    tmp.replace(path)
+
+
 class _Watcher(threading.Thread):
-    """Sets `changed` when a `.hot` file under the project changes (the main thread redeploys)."""
+    """Sets `changed` when a `.hot` file under the project, or its `.env`, changes (the main thread
+    re-reads the dev context and redeploys)."""
 
     def __init__(self, project: Path) -> None:
         super().__init__(name="hot-dev-watch", daemon=True)
@@ -119,8 +138,10 @@ class _Watcher(threading.Thread):
     def run(self) -> None:
         from watchfiles import watch
 
+        dotenv = str(self.project / ".env")
+
         def only_hot(_change: Any, path: str) -> bool:
-            return path.endswith(".hot") and "/." not in path[len(str(self.project)):]
+            return path == dotenv or (path.endswith(".hot") and "/." not in path[len(str(self.project)):])
 
         for _ in watch(self.project, watch_filter=only_hot, stop_event=self.stop, debounce=200, rust_timeout=500):
             self.changed.set()
@@ -167,6 +188,9 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
             except ValueError:
                 previous_key = None
         env_id, api_key = ensure_dev_environment(database_url, token=previous_key)
+        secrets_key = settings.platform.context.secrets_key or ensure_secrets_key(data_dir)
+        dev_ctx_file = data_dir / "dev-context.json"
+        write_dev_context(project, dev_ctx_file)
 
         gateway_port = port or free_port()
         executor_names = ["executor", *(f"executor-{i}" for i in range(2, executors + 1))]
@@ -174,7 +198,8 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
         ingest_addr = f"127.0.0.1:{grpc_ports['ingest']}"
         scheduler_addr = f"127.0.0.1:{grpc_ports['scheduler']}"
         common = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "HOT_INGEST_ADDR": ingest_addr,
-                  "HOT_SCHEDULER_ADDR": scheduler_addr,
+                  "HOT_SCHEDULER_ADDR": scheduler_addr, "HOT_SECRETS_KEY": secrets_key,
+                  "HOT_DEV_CONTEXT_FILE": str(dev_ctx_file),
                   # Local development calls local servers: `::hot::http` may reach private and
                   # loopback addresses here unless the developer says otherwise (metadata stays refused).
                   "HOT_HTTP_ALLOW_PRIVATE": os.environ.get("HOT_HTTP_ALLOW_PRIVATE", "1")}
@@ -221,6 +246,7 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
                 write_state()
             if watcher.changed.is_set():
                 watcher.changed.clear()
+                write_dev_context(project, dev_ctx_file)
                 deploy(ingest_addr, env_id, project_label, project)
         return 0
     except (RuntimeError, TimeoutError) as exc:

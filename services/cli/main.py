@@ -25,7 +25,12 @@ def main(argv: list[str] | None = None) -> int:
                      help="executor processes to run (default 1, or HOT_DEV_EXECUTORS)")
     for name in LANGUAGE_COMMANDS:
         sub.add_parser(name, help=f"hot {name} … (Hot language tools)")
+    from services.cli import context_cmd
+
+    context_cmd.add_parser(sub)
     parsed = parser.parse_args(args)
+    if parsed.command in ("context", "ctx"):
+        return context_cmd.run(parsed)
     if parsed.command == "dev":
         from services.cli.dev import run_dev
         from services.core.config import SettingsError

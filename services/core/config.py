@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from services.core.secretbox import SecretBox, SecretsKeyError
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -381,6 +383,58 @@ class FaultSettings:
 
 
 @dataclass(frozen=True)
+class ContextSettings:
+    """Context variables and secrets (integrations-spec §2; docs/decisions/0022).
+
+    Attributes:
+        secrets_key: the AES-256-GCM key context values are encrypted with, 32 bytes in base64
+            (`HOT_SECRETS_KEY`). Required by ingest and the executor: they refuse to start without
+            it (`hot dev` generates one into `.devdata/secrets.key`).
+        cache_ttl_s: how long an executor reuses an environment's decrypted context before reading
+            it again (`HOT_CONTEXT_CACHE_TTL`, default 1 s; 0 reads it for every run). A set or
+            delete is seen by runs that start after at most this long.
+        max_value_bytes: the largest context value, as JSON text (`HOT_MAX_CONTEXT_VALUE_BYTES`,
+            default 65536).
+        max_key_length: the longest context key (`HOT_MAX_CONTEXT_KEY_LENGTH`, default 256).
+        max_keys: context variables per scope, an environment or a project
+            (`HOT_MAX_CONTEXT_KEYS`, default 1000).
+        strict_deploy: a deploy whose `meta {ctx}` requires keys no variable sets is refused
+            (400) instead of warned about (`HOT_DEPLOY_STRICT_CTX`, default false).
+        dev_context_file: a JSON file holding the lowest context layer (`HOT_DEV_CONTEXT_FILE`);
+            `hot dev` writes it from the project's `hot/ctx.hot` and rewrites it when that file or
+            `.env` changes; the executor re-reads it when it changes. Unset in production.
+    """
+
+    secrets_key: str = ""
+    cache_ttl_s: float = 1.0
+    max_value_bytes: int = 65536
+    max_key_length: int = 256
+    max_keys: int = 1000
+    strict_deploy: bool = False
+    dev_context_file: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> ContextSettings:
+        read = EnvReader(env)
+        ttl = read.number("HOT_CONTEXT_CACHE_TTL", 1.0)
+        if not 0 <= ttl <= 1:
+            raise SettingsError(f"environment variable HOT_CONTEXT_CACHE_TTL must be from 0 to 1 second, got {ttl}")
+        return cls(secrets_key=read.text("HOT_SECRETS_KEY"), cache_ttl_s=ttl,
+                   max_value_bytes=read.integer("HOT_MAX_CONTEXT_VALUE_BYTES", 65536, minimum=1),
+                   max_key_length=read.integer("HOT_MAX_CONTEXT_KEY_LENGTH", 256, minimum=1),
+                   max_keys=read.integer("HOT_MAX_CONTEXT_KEYS", 1000, minimum=1),
+                   strict_deploy=read.flag("HOT_DEPLOY_STRICT_CTX", False),
+                   dev_context_file=read.text("HOT_DEV_CONTEXT_FILE"))
+
+    def box(self) -> SecretBox:
+        """The cipher of context values; SystemExit naming `HOT_SECRETS_KEY` when it is missing or bad."""
+        try:
+            return SecretBox(self.secrets_key)
+        except SecretsKeyError as err:
+            raise SystemExit(f"cannot start: {err}") from None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Process settings.
 
@@ -413,6 +467,7 @@ class Settings:
         limits: bounds on caller input and stored JSON, see `InputLimits`.
         faults: test-only fault injection, see `FaultSettings`.
         sandbox: worker processes for Hot code and their limits, see `SandboxSettings`.
+        context: context variables, secrets and their encryption key, see `ContextSettings`.
     """
 
     database_url: str = ""
@@ -441,6 +496,7 @@ class Settings:
     limits: InputLimits = field(default_factory=InputLimits)
     faults: FaultSettings = field(default_factory=FaultSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -473,6 +529,7 @@ class Settings:
             limits=InputLimits.from_env(env),
             faults=FaultSettings.from_env(env),
             sandbox=SandboxSettings.from_env(env),
+            context=ContextSettings.from_env(env),
         )
 
     def require(self, *names: str) -> None:

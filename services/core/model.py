@@ -272,6 +272,8 @@ class DeployResult:
     project_id: str
     handlers: list[Handler]
     changed: bool
+    warnings: tuple[str, ...] = ()
+    """E.g. required context keys no variable sets (integrations-spec §2.3)."""
 
 
 @dataclass(frozen=True)
@@ -332,3 +334,17 @@ def failure_result(msg: str, err: Any = None) -> dict[str, Any]:
 def cancellation_result(msg: str, data: Any = None) -> dict[str, Any]:
     """The stored `result` of a cancelled run (platform-spec §1.5)."""
     return {"$type": "::hot::run/Cancellation", "$val": {"msg": msg, "data": data}}
+
+
+@dataclass(frozen=True)
+class ContextVariable:
+    """A context variable as the API shows it: a secret's `value` is `context.MASK`, never the value.
+    `value` is None in lists (values are only read one key at a time)."""
+
+    key: str
+    description: str | None
+    secret: bool
+    created_at: datetime
+    updated_at: datetime
+    project_id: str | None = None
+    value: Any = None

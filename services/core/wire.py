@@ -171,13 +171,29 @@ def handler_from_proto(msg: pb.EventHandler) -> model.Handler:
 
 def deploy_result_to_proto(result: model.DeployResult) -> ingest_pb.DeployBuildResponse:
     return ingest_pb.DeployBuildResponse(build_id=result.build_id, project_id=result.project_id,
-                                         changed=result.changed,
+                                         changed=result.changed, warnings=list(result.warnings),
                                          handlers=[handler_to_proto(h) for h in result.handlers])
 
 
 def deploy_result_from_proto(msg: ingest_pb.DeployBuildResponse) -> model.DeployResult:
     return model.DeployResult(build_id=msg.build_id, project_id=msg.project_id, changed=msg.changed,
-                              handlers=[handler_from_proto(h) for h in msg.handlers])
+                              handlers=[handler_from_proto(h) for h in msg.handlers], warnings=tuple(msg.warnings))
+
+
+def context_variable_to_proto(var: model.ContextVariable) -> ingest_pb.ContextVariable:
+    msg = ingest_pb.ContextVariable(key=var.key, secret=var.secret, created_at=ts_to_proto(var.created_at),
+                                    updated_at=ts_to_proto(var.updated_at), project_id=var.project_id or "",
+                                    value_json="" if var.value is None else dumps(var.value))
+    if var.description is not None:
+        msg.description = var.description
+    return msg
+
+
+def context_variable_from_proto(msg: ingest_pb.ContextVariable) -> model.ContextVariable:
+    return model.ContextVariable(key=msg.key, description=msg.description if msg.HasField("description") else None,
+                                 secret=msg.secret, created_at=ts_from_proto(msg.created_at),
+                                 updated_at=ts_from_proto(msg.updated_at), project_id=msg.project_id or None,
+                                 value=json.loads(msg.value_json) if msg.value_json else None)
 
 
 def dead_letter_to_proto(letter: model.DeadLetter) -> ingest_pb.DeadLetter:

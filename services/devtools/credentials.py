@@ -1,13 +1,17 @@
 """The development environment bootstrap used by `hot dev`, the tests and the benchmarks:
-an organisation, an environment and a full-access API key (only its hash is stored)."""
+an organisation, an environment and a full-access API key (only its hash is stored), and the
+key context values are encrypted with (`HOT_SECRETS_KEY`, kept in `.devdata/secrets.key`)."""
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import psycopg
 
 from services.core.ids import new_id
+from services.core.secretbox import new_key
 from services.core.tokens import new_token, token_hash
 
 FULL_ACCESS = {"*:*": ["*"]}
@@ -42,3 +46,18 @@ def ensure_dev_environment(dsn: str, *, org_name: str = "dev", env_name: str = "
             (new_id(), env_id, "development key", token_hash(token), token[:8], json.dumps(FULL_ACCESS)),
         )
         return env_id, token
+
+
+def ensure_secrets_key(data_dir: Path) -> str:
+    """The dev `HOT_SECRETS_KEY`: read from `<data_dir>/secrets.key`, or generated there (mode
+    0600) on first use, so context values stay readable across restarts of `hot dev`."""
+    path = data_dir / "secrets.key"
+    if path.is_file():
+        key = path.read_text().strip()
+        if key:
+            return key
+    key = new_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key

@@ -26,6 +26,7 @@ from services.executor import store
 from services.executor.builds import BuildCache
 from services.executor.builtins import ScheduleBuiltins
 from services.executor.consumer import EventConsumer
+from services.executor.context import ContextLoader
 from services.executor.control import ControlListener
 from services.executor.host import PublishFn
 from services.executor.ingest_events import IngestEvents
@@ -59,6 +60,7 @@ def schedule_builtins(pool: db.Pool, scheduler_addr: str) -> tuple[ScheduleBuilt
 async def run_executor(settings: Settings, stop: asyncio.Event) -> None:
     """Build the graph, pull events until `stop` is set, drain in-flight runs, then close."""
     settings.require("database_url", "nats_url", "ingest_addr")
+    box = settings.context.box()  # a missing HOT_SECRETS_KEY stops the start here, naming it
     await asyncio.to_thread(db.migrate, settings.database_url)
     pool = await db.open_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     nc = await messaging.connect(settings.nats_url, name="hot-executor")
@@ -88,7 +90,9 @@ async def run_executor(settings: Settings, stop: asyncio.Event) -> None:
         builds.preload(build_id)
     runner = EventRunner(pool, builds, routing, sandbox=sandbox, send=ingest_events.publish_from_run,
                          publish=live_publisher(nc),
-                         run_timeout_s=settings.run_timeout_s, builtins=builtins, trace_calls=trace_calls)
+                         run_timeout_s=settings.run_timeout_s, builtins=builtins, trace_calls=trace_calls,
+                         context=ContextLoader(pool, box, ttl_s=settings.context.cache_ttl_s,
+                                               dev_file=settings.context.dev_context_file))
     await ControlListener(runner).subscribe(nc)
 
     servicer = ExecutorServicer(runner.counters, builds)

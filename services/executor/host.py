@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.core import ids, live, model, subjects
+from services.core.context import Masker
 from services.core.wire import rfc3339
 from services.executor.retry import RetryPolicy
 from services.executor.tracing import WorkerSpans
@@ -28,8 +29,10 @@ class RunSideEffects:
     """The effects of one run's host calls (see the module docstring)."""
 
     def __init__(self, run: model.Run, *, send: SendFn, publish: PublishFn, traceparent: str,
-                 max_stream_payload_bytes: int, spans: WorkerSpans | None) -> None:
+                 max_stream_payload_bytes: int, spans: WorkerSpans | None, masker: Masker | None = None) -> None:
         self._run = run
+        self.masker = masker or Masker()
+        """The run's secret values: masked in what leaves the run (events, stream data, spans)."""
         self._send = send
         self._publish = publish
         self._traceparent = traceparent
@@ -40,6 +43,7 @@ class RunSideEffects:
         """Publish a child event on the run's stream; it continues the trace of the sending Hot span
         (or of the run, untraced)."""
         run = self._run
+        data = self.masker.value(data)
         return await self._send(event_type, data, run.env_id, run.stream_id, run.run_id,
                                 traceparent or self._traceparent)
 
@@ -47,8 +51,8 @@ class RunSideEffects:
         """Publish a live `stream:data` message (not persisted); the worker checked its size, this
         checks it again on the encoded message, which the worker cannot be trusted to have done."""
         run = self._run
-        body = live.encode(live.StreamDataPing(ids.new_id(), run.run_id, run.env_id, run.stream_id, data_type,
-                                               payload))
+        body = live.encode(live.StreamDataPing(ids.new_id(), run.run_id, run.env_id, run.stream_id,
+                                               self.masker.text(data_type), self.masker.value(payload)))
         if len(body) > self._max_stream + 1024:
             log.debug("run %s: dropped a stream data item of %d bytes", run.run_id, len(body))
             return
@@ -57,6 +61,10 @@ class RunSideEffects:
     def spans(self, records: list[dict[str, Any]]) -> None:
         if self.worker_spans is not None:
             self.worker_spans.add(records)
+
+    def secrets(self, values: list[Any]) -> None:
+        """Values the run made secret (`::hot::ctx/set-secret`): masked from now on."""
+        self.masker.add(values)
 
 
 def run_info(run: model.Run, event: model.Event, policy: RetryPolicy) -> dict[str, Any]:

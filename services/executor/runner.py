@@ -20,11 +20,13 @@ from opentelemetry import trace
 
 from services.core import ids, live, model, subjects
 from services.core.config import SandboxSettings
+from services.core.context import Masker, declarations
 from services.core.db import Pool
 from services.core.ids import parse_uuid
 from services.executor import store
 from services.executor.builds import BuildCache, LoadedBuild
 from services.executor.builtins import Builtin, BuiltinFailure, ScheduleBuiltins
+from services.executor.context import ContextLoader
 from services.executor.host import PublishFn, RunSideEffects, SendFn, run_info
 from services.executor.retry import RetryPolicy, timeout_seconds
 from services.executor.routing import Routing
@@ -90,8 +92,10 @@ class EventRunner:
 
     def __init__(self, pool: Pool, builds: BuildCache, routing: Routing, *, sandbox: WorkerPool, send: SendFn,
                  publish: PublishFn, run_timeout_s: float, builtins: ScheduleBuiltins | None = None,
-                 tracer: trace.Tracer | None = None, trace_calls: bool = False) -> None:
+                 tracer: trace.Tracer | None = None, trace_calls: bool = False,
+                 context: ContextLoader | None = None) -> None:
         self._pool = pool
+        self._context = context
         self._sandbox = sandbox
         self._limits: SandboxSettings = sandbox.settings
         self._tracer = tracer or trace.get_tracer("hot.executor")
@@ -207,21 +211,31 @@ class EventRunner:
                                Outcome(model.RunStatus.FAILED, model.failure_result(attempt.error or "cannot run"),
                                        retriable=False), run_span)
             return
-        spans = WorkerSpans(run_span, self._limits.max_spans_per_run) if self._trace_calls else None
+        run_ctx: dict[str, Any] = {}
+        secret_keys: tuple[str, ...] = ()
+        masker = Masker()
+        if self._context is not None:
+            decls = declarations((f.qualified, f.file, f.meta) for f in attempt.program.functions())
+            loaded = await self._context.for_run(run.env_id, run.project_id, decls)
+            run_ctx, secret_keys = loaded.values, tuple(sorted(loaded.secret_keys))
+            masker.add(loaded.secret_values())
+        spans = WorkerSpans(run_span, self._limits.max_spans_per_run, masker) if self._trace_calls else None
         traceparent = traceparent_of(run_span)
         effects = RunSideEffects(run, send=self._send, publish=self._publish, traceparent=traceparent,
-                                 max_stream_payload_bytes=self._limits.max_stream_payload_bytes, spans=spans)
+                                 max_stream_payload_bytes=self._limits.max_stream_payload_bytes, spans=spans,
+                                 masker=masker)
         context = run_span.get_span_context()
         call = RunCall(build_id=attempt.program.build_id, fn=attempt.fn_name, args=attempt.args,
                        limits=run_limits(self._limits, attempt.timeout_s), info=run_info(run, event, attempt.policy),
                        traced=self._trace_calls,
                        trace_id=f"{context.trace_id:032x}" if spans is not None and context.is_valid else "",
-                       run_span_id=f"{context.span_id:016x}" if spans is not None and context.is_valid else "")
+                       run_span_id=f"{context.span_id:016x}" if spans is not None and context.is_valid else "",
+                       ctx=run_ctx, secret_keys=secret_keys)
         flight = InFlight(run)
         self._in_flight[run.run_id] = flight
         self.counters.runs_in_flight += 1
         try:
-            result = await self._sandbox.run(call, effects, flight.abort)
+            result = _masked(await self._sandbox.run(call, effects, flight.abort), masker)
             outcome = _outcome_of(result, flight.reason)
         finally:
             self.counters.runs_in_flight -= 1
@@ -295,6 +309,14 @@ async def _run_builtin(builtin: Builtin, event: model.Event) -> Outcome:
 
 def _event_arg(event: model.Event) -> dict[str, Any]:
     return {"type": event.event_type, "data": event.event_data}
+
+
+def _masked(result: RunResult, masker: Masker) -> RunResult:
+    """The call's outcome with the run's secrets masked: nothing of it is stored or logged unmasked."""
+    if not masker:
+        return result
+    return dataclasses.replace(result, value=masker.value(result.value), msg=masker.text(result.msg),
+                               data=masker.value(result.data), output=masker.text(result.output))
 
 
 def _outcome_of(result: RunResult, abort_reason: str) -> Outcome:

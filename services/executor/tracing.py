@@ -23,6 +23,7 @@ from opentelemetry.trace import Link, SpanContext, Status, StatusCode, TraceFlag
 
 from hotlang.runtime.tracing import Span as HotSpanProtocol
 from services.core import model
+from services.core.context import Masker
 
 MAX_EVENTS_PER_SPAN = 32
 """Bindings recorded per span; later ones are counted in `hot.events_dropped`, not stored."""
@@ -136,8 +137,9 @@ class WorkerSpans:
     run span nor another record of the run is dropped: a worker cannot graft spans elsewhere.
     """
 
-    def __init__(self, run_span: trace.Span, max_spans: int) -> None:
+    def __init__(self, run_span: trace.Span, max_spans: int, masker: Masker | None = None) -> None:
         self._run_span = run_span
+        self._masker = masker or Masker()
         self._max = max_spans
         self._records: list[dict[str, Any]] = []
         self.dropped = 0
@@ -154,7 +156,7 @@ class WorkerSpans:
         context = root.get_span_context()
         if not isinstance(root, SdkSpan) or processor is None or not context.is_valid:
             return
-        records = [r for r in self._records if _valid_record(r)]
+        records = [self._masked(r) for r in self._records if _valid_record(r)]
         known = {f"{context.span_id:016x}"} | {r["span_id"] for r in records}
         records = [r for r in records if r["parent_id"] in known]
         records.sort(key=lambda r: r["start_ns"])
@@ -176,6 +178,17 @@ class WorkerSpans:
         for end_ns, span in sorted(started, key=lambda item: item[0]):
             span.end(end_time=end_ns)
         self._records = []
+
+
+    def _masked(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record with the run's secrets masked in its name, attributes, events and message."""
+        if not self._masker:
+            return record
+        masked = dict(record)
+        for field in ("name", "attributes", "events", "message"):
+            if field in masked:
+                masked[field] = self._masker.value(masked[field])
+        return masked
 
 
 def _valid_record(record: Any) -> bool:

@@ -13,6 +13,7 @@ from services.gateway import envelope
 from services.gateway.auth import TokenCache, auth_middleware
 from services.gateway.ratelimit import TokenBuckets, rate_limit_middleware
 from services.gateway.routes import routes
+from services.gateway.routes_context import context_routes
 from services.gateway.routes_schedules import schedule_routes
 from services.gateway.routes_traces import trace_routes
 from services.gateway.state import INGEST, SCHEDULER, SETTINGS, STARTED_AT, STREAMS, TRACES
@@ -50,4 +51,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(routes)
     app.add_routes(schedule_routes)
     app.add_routes(trace_routes)
+    app.add_routes(context_routes)
     return app

@@ -18,6 +18,7 @@ from services.core.pb import hot_streams_pb2_grpc as streams_grpc
 from services.core.pb import hot_traces_pb2 as traces_pb
 from services.core.pb import hot_traces_pb2_grpc as traces_grpc
 from services.core.process import run_service
+from services.ingest.context_store import ContextStore
 from services.ingest.deadletters import DeadLetterListener
 from services.ingest.publisher import EventPublisher
 from services.ingest.servicer import IngestServicer
@@ -31,6 +32,7 @@ log = logging.getLogger("services.ingest")
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     settings.require("database_url", "nats_url")
+    box = settings.context.box()  # a missing HOT_SECRETS_KEY stops the start here, naming it
     await asyncio.to_thread(db.migrate, settings.database_url)
     pool = await db.open_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     nc = await messaging.connect(settings.nats_url, name="hot-ingest")
@@ -41,7 +43,9 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     sandbox = WorkerPool(settings.sandbox, size=1, name="ingest")
     await sandbox.start()
     servicer = IngestServicer(pool, publisher, nc, sandbox=sandbox, limits=settings.limits,
-                              fault_exit_before_publish=settings.faults.exit_before_publish)
+                              fault_exit_before_publish=settings.faults.exit_before_publish,
+                              context=ContextStore(pool, box, settings.context),
+                              strict_context=settings.context.strict_deploy)
     await DeadLetterListener(nc, js, pool).start()
     streams = StreamsServicer(pool, LiveHub(nc, pool))
 

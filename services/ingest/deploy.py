@@ -8,6 +8,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from hotlang import FunctionInfo
+from services.core import context as ctx_rules
 from services.core import model
 from services.core.db import Pool
 from services.core.errors import BadRequest, Unprocessable
@@ -33,7 +35,8 @@ def source_hash(files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-async def find_handlers(sandbox: WorkerPool, files: dict[str, str]) -> list[HandlerSpec]:
+async def find_handlers(sandbox: WorkerPool, files: dict[str, str],
+                        functions_out: list[FunctionInfo] | None = None) -> list[HandlerSpec]:
     """Parse and load the sources in a sandbox worker (top-level code runs there, under the load
     time limit and the memory limit, while ingest keeps serving); every function with
     `meta {on-event: "<type>"}` is a handler.
@@ -44,6 +47,8 @@ async def find_handlers(sandbox: WorkerPool, files: dict[str, str]) -> list[Hand
         functions = await sandbox.inspect(f"deploy:{source_hash(files)}", files)
     except LoadFailed as err:
         raise Unprocessable(str(err)) from err
+    if functions_out is not None:
+        functions_out.extend(functions)
     handlers = []
     for fn in functions:
         meta = fn.meta if isinstance(fn.meta, dict) else {}
@@ -63,17 +68,38 @@ def validate_project_name(name: str) -> None:
         raise BadRequest("project name must be 1-100 characters of letters, digits, '-', '_' or '.'")
 
 
+async def missing_context(pool: Pool, env_id: str, project_name: str,
+                          functions: list[FunctionInfo]) -> list[ctx_rules.CtxDecl]:
+    """Required `meta {ctx}` keys of the build that no env-level or project-level variable sets."""
+    decls = ctx_rules.declarations((f.qualified, f.file, f.meta) for f in functions)
+    if not any(d.required for d in decls.values()):
+        return []
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT c.key FROM hot.context c LEFT JOIN hot.project p ON p.project_id = c.project_id "
+            "WHERE c.env_id = %s AND c.active AND (c.project_id IS NULL OR p.name = %s)", (env_id, project_name))
+        stored = {r["key"] for r in await cur.fetchall()}
+    return ctx_rules.missing_required(decls, stored)
+
+
 async def deploy_build(pool: Pool, env_id: str, project_name: str, files: dict[str, str], *,
-                       sandbox: WorkerPool) -> model.DeployResult:
+                       sandbox: WorkerPool, strict_context: bool = False) -> model.DeployResult:
     """Store the build and make it the project's deployed build, in one transaction.
 
     Deploying sources identical to the deployed build changes nothing (`changed=False`).
+    Required context keys (`meta {ctx}`) no variable sets are a warning of the result, or, with
+    `strict_context` (`HOT_DEPLOY_STRICT_CTX`), a 400 that names them.
     """
     validate_project_name(project_name)
     if not files:
         raise Unprocessable("a build needs at least one .hot file")
     digest = source_hash(files)
-    specs = await find_handlers(sandbox, files)
+    functions: list[FunctionInfo] = []
+    specs = await find_handlers(sandbox, files, functions)
+    missing = await missing_context(pool, env_id, project_name, functions)
+    if missing and strict_context:
+        raise BadRequest(ctx_rules.missing_message(missing))
+    warnings = (ctx_rules.missing_message(missing),) if missing else ()
     async with pool.connection() as conn, conn.transaction():
         cur = await conn.execute(
             "INSERT INTO hot.project (project_id, env_id, name) VALUES (%s, %s, %s) "
@@ -92,7 +118,7 @@ async def deploy_build(pool: Pool, env_id: str, project_name: str, files: dict[s
                 "WHERE build_id = %s ORDER BY ns, var", (current["build_id"],))
             handlers = [model.Handler(r["event_handler_id"], current["build_id"], project_id, r["event_type"],
                                       r["ns"], r["var"], r["meta"]) for r in await cur.fetchall()]
-            return model.DeployResult(current["build_id"], project_id, handlers, changed=False)
+            return model.DeployResult(current["build_id"], project_id, handlers, changed=False, warnings=warnings)
         if current is not None:
             await conn.execute("UPDATE hot.build SET deployed = false WHERE build_id = %s", (current["build_id"],))
         build_id = new_id()
@@ -114,4 +140,4 @@ async def deploy_build(pool: Pool, env_id: str, project_name: str, files: dict[s
                                           spec.meta))
         # Delivered on commit: the scheduler re-syncs static schedules of the new build at once.
         await conn.execute("SELECT pg_notify('hot_deploy', %s)", (build_id,))
-        return model.DeployResult(build_id, project_id, handlers, changed=True)
+        return model.DeployResult(build_id, project_id, handlers, changed=True, warnings=warnings)

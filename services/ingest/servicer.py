@@ -18,6 +18,7 @@ from services.core.pb import hot_ingest_pb2 as pb
 from services.core.pb import hot_ingest_pb2_grpc as pb_grpc
 from services.core.telemetry import current_traceparent
 from services.ingest import auth, cancel, deadletters, deploy, retries, store
+from services.ingest.context_store import ContextStore
 from services.ingest.publisher import EventPublisher
 from services.sandbox.pool import WorkerPool
 
@@ -39,8 +40,11 @@ class IngestServicer(pb_grpc.IngestServicer):
     """
 
     def __init__(self, pool: Pool, publisher: EventPublisher, nc: Client, *, sandbox: WorkerPool,
-                 limits: InputLimits | None = None, fault_exit_before_publish: str = "") -> None:
+                 limits: InputLimits | None = None, fault_exit_before_publish: str = "",
+                 context: ContextStore | None = None, strict_context: bool = False) -> None:
         self._pool = pool
+        self._context = context
+        self._strict_context = strict_context
         self._sandbox = sandbox
         self._publisher = publisher
         self._nc = nc
@@ -143,7 +147,7 @@ class IngestServicer(pb_grpc.IngestServicer):
             if "\x00" in content:
                 raise Unprocessable(f"file {path!r} contains a NUL character (\\u0000), which cannot be stored")
         result = await deploy.deploy_build(self._pool, request_env(request), project, files,
-                                           sandbox=self._sandbox)
+                                           sandbox=self._sandbox, strict_context=self._strict_context)
         return wire.deploy_result_to_proto(result)
 
     @rpc_errors
@@ -185,3 +189,48 @@ class IngestServicer(pb_grpc.IngestServicer):
             raise Unavailable("the event queue did not accept the replay; try again")
         return wire.dead_letter_to_proto(letter)
 
+
+    # ----- context variables and secrets (integrations-spec §2) ----------------------------------
+
+    def _contexts(self) -> ContextStore:
+        if self._context is None:
+            raise Unavailable("context variables are not configured on this ingest (HOT_SECRETS_KEY)")
+        return self._context
+
+    @rpc_errors
+    async def ListContext(self, request: pb.ListContextRequest, context: Context) -> pb.ListContextResponse:
+        store_ = self._contexts()
+        env_id = request_env(request)
+        page = await store_.page(env_id, await store_.project_id(env_id, request.project),
+                                 wire.page_from_proto(request.page))
+        return pb.ListContextResponse(variables=[wire.context_variable_to_proto(v) for v in page.items],
+                                      page=wire.page_to_proto(page))
+
+    @rpc_errors
+    async def GetContext(self, request: pb.GetContextRequest, context: Context) -> pb.ContextVariable:
+        store_ = self._contexts()
+        env_id = request_env(request)
+        var = await store_.get(env_id, await store_.project_id(env_id, request.project), request.key)
+        return wire.context_variable_to_proto(var)
+
+    @rpc_errors
+    async def SetContext(self, request: pb.SetContextRequest, context: Context) -> pb.ContextVariable:
+        store_ = self._contexts()
+        env_id = request_env(request)
+        modes = {pb.CONTEXT_WRITE_UPSERT: "upsert", pb.CONTEXT_WRITE_CREATE: "create",
+                 pb.CONTEXT_WRITE_UPDATE: "update"}
+        if request.mode not in modes:
+            raise BadRequest(f"unknown context write mode {request.mode}")
+        var = await store_.write(env_id, await store_.project_id(env_id, request.project), request.key,
+                               request.value_json,
+                               description=request.description if request.HasField("description") else None,
+                               secret=request.secret, mode=modes[request.mode],
+                               updated_by=_text(request.updated_by, "updated_by", self._limits.max_name_length) or None)
+        return wire.context_variable_to_proto(var)
+
+    @rpc_errors
+    async def DeleteContext(self, request: pb.DeleteContextRequest, context: Context) -> pb.DeleteContextResponse:
+        store_ = self._contexts()
+        env_id = request_env(request)
+        await store_.delete(env_id, await store_.project_id(env_id, request.project), request.key)
+        return pb.DeleteContextResponse()

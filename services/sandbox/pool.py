@@ -65,6 +65,13 @@ class RunEffects(Protocol):
         """Finished interpreter spans, as `services.sandbox.spans.span_record` dicts."""
 
 
+def _report_secrets(effects: RunEffects, values: list[Any]) -> None:
+    """Values the run made secret (`::hot::ctx/set-secret`), for effects that mask them (optional)."""
+    hook = getattr(effects, "secrets", None)
+    if callable(hook):
+        hook(values)
+
+
 @dataclass(frozen=True)
 class RunCall:
     """One call to run in a worker."""
@@ -78,6 +85,10 @@ class RunCall:
     trace_id: str = ""
     """With `run_span_id`, the `hot.run` span the interpreter's spans hang off (empty: no spans)."""
     run_span_id: str = ""
+    ctx: dict[str, Any] = field(default_factory=dict)
+    """The run's context (plain JSON values), what `::hot::ctx/get` reads."""
+    secret_keys: tuple[str, ...] = ()
+    """Keys of `ctx` that are secret: the worker reports values it makes secret under them."""
 
 
 @dataclass
@@ -316,7 +327,7 @@ class WorkerPool:
         trace = {"trace_id": call.trace_id, "span_id": call.run_span_id} if call.trace_id else None
         request = {"op": "run", "build_id": call.build_id, "fn": call.fn, "args": call.args,
                    "limits": dataclasses.asdict(call.limits), "info": call.info, "traced": call.traced,
-                   "trace": trace}
+                   "trace": trace, "ctx": call.ctx, "secret_keys": list(call.secret_keys)}
         talk = _Conversation()
         outcome = await self._job(request, effects, self.settings.load_timeout_s, timeout_s, stop, talk)
         status = str(outcome.get("status"))
@@ -430,6 +441,10 @@ class WorkerPool:
                 accepted = [r for r in records[:room] if isinstance(r, dict)]
                 talk.spans += len(accepted)
                 effects.spans(accepted)
+        elif op == "secrets" and effects is not None:
+            values = message.get("values")
+            if isinstance(values, list):
+                _report_secrets(effects, values)
         elif op == "send" and effects is not None:
             self._spawn_task(talk, self._answer_send(worker, message, effects))
         elif op == "need_build":

@@ -44,6 +44,7 @@ from hotlang import (
 )
 from hotlang.library.http_body import close_open_streams
 from hotlang.runtime.egress import HttpOptions
+from services.core.context import Masker
 from services.sandbox.channel import Channel
 from services.sandbox.frames import read_frame_blocking
 from services.sandbox.spans import SpanRecorder
@@ -158,10 +159,22 @@ class Worker:
                           max_stream_payload_bytes=self.max_stream_payload_bytes,
                           max_output_bytes=self.max_output_bytes, spans=spans, http=self.http)
         limits = Limits(**dict(message.get("limits") or {}))
+        raw_ctx = message.get("ctx")
+        ctx = {str(k): v for k, v in raw_ctx.items()} if isinstance(raw_ctx, dict) else {}
+        secret_keys = frozenset(str(k) for k in message.get("secret_keys") or [])
+        # stderr (`::hot::io/eprint`, `tap`) reaches the service's log: the run's secrets are masked there.
+        STDERR.masker = Masker(ctx[k] for k in secret_keys if k in ctx)
+
+        def on_secret(value: Any) -> None:
+            # Posted before anything the run writes next: the parent masks it from then on.
+            plain = _json_or_none(value)
+            STDERR.masker.add([plain])
+            self.channel.post({"op": "secrets", "values": [plain]})
+
         self.channel.post({"op": "started"})
         try:
             value = program.call(str(message["fn"]), list(message.get("args") or []), host=host, limits=limits,
-                                 tracer=spans)
+                                 tracer=spans, ctx=ctx, secret_keys=secret_keys, on_secret=on_secret)
             outcome = self._result(value)
         except HotTimeLimit:
             outcome = {"status": "timeout"}
@@ -178,6 +191,7 @@ class Worker:
         if spans is not None:
             spans.flush()
             outcome["spans_dropped"] = spans.dropped
+        STDERR.masker = Masker()
         return outcome
 
     def _result(self, value: Any) -> dict[str, Any]:
@@ -200,6 +214,24 @@ def http_options(config: Any) -> HttpOptions:
     for name in ("allow", "deny"):
         fields[name] = tuple(str(item) for item in fields.get(name) or ())
     return HttpOptions(**fields)
+class _MaskedStderr:
+    """The worker's `sys.stderr`: writes pass through with the current run's secrets masked."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+        self.masker = Masker()
+
+    def write(self, text: str) -> int:
+        return int(self._target.write(self.masker.text(text) if self.masker else text))
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
+STDERR = _MaskedStderr(sys.stderr)
 
 
 DIRTY_STATUSES = frozenset({"timeout", "stopped", "memory", "internal"})
@@ -256,6 +288,8 @@ def main() -> None:
     if init is None or init.get("op") != "init":
         sys.exit(2)
     channel = Channel(proto_out)
+    STDERR._target = sys.stderr
+    sys.stderr = STDERR  # type: ignore[assignment]
     worker = Worker(channel, init)
     interpreter_limits.STACK_BYTES = WORKER_STACK_BYTES
     limit = worker.memory_mb * 1024 * 1024

@@ -19,11 +19,13 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from services.core import db, messaging
-from services.core.config import SandboxSettings
+from services.core.config import ContextSettings, SandboxSettings
 from services.core.grpcio import start_server
 from services.core.pb import hot_ingest_pb2_grpc as ingest_grpc
 from services.core.pb import hot_scheduler_pb2_grpc as scheduler_grpc
+from services.core.secretbox import SecretBox, new_key
 from services.devtools.credentials import ensure_dev_environment
+from services.ingest.context_store import ContextStore
 from services.ingest.deploy import deploy_build
 from services.ingest.publisher import EventPublisher
 from services.ingest.servicer import IngestServicer
@@ -32,6 +34,8 @@ from services.scheduler.clock import Clock, SystemClock
 from services.scheduler.ingest_sink import IngestSink
 from services.scheduler.servicer import SchedulerServicer
 
+SECRETS_KEY = new_key()
+"""The stack's HOT_SECRETS_KEY (context values are encrypted with it)."""
 LOAD_TIMEOUT_S = 3.0
 """The stack's load time limit for a build's top-level code (HOT_LOAD_TIMEOUT; short, for the tests)."""
 
@@ -110,7 +114,8 @@ async def open_stack(pg_dsn: str, nats_url: str) -> AsyncIterator[Stack]:
     await messaging.ensure_event_stream(js)
     sandbox = WorkerPool(SandboxSettings(load_timeout_s=LOAD_TIMEOUT_S), size=1, name="test")
     await sandbox.start()
-    servicer = IngestServicer(pool, EventPublisher(js, pool), nc, sandbox=sandbox)
+    servicer = IngestServicer(pool, EventPublisher(js, pool), nc, sandbox=sandbox,
+                              context=ContextStore(pool, SecretBox(SECRETS_KEY), ContextSettings()))
     server, port, _ = await start_server("127.0.0.1:0",
                                          lambda s: ingest_grpc.add_IngestServicer_to_server(servicer, s), [])
     sink = IngestSink(f"127.0.0.1:{port}")

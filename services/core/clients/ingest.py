@@ -89,3 +89,31 @@ class IngestClient(Client):
         msg = await self._stub.ReplayDeadLetter(
             pb.ReplayDeadLetterRequest(env_id=env_id, dead_letter_id=dead_letter_id), timeout=self.timeout_s)
         return wire.dead_letter_from_proto(msg)
+
+    # ----- context variables (project "" = environment-level) ------------------------------------
+
+    async def list_context(self, env_id: str, project: str, page: model.Page) -> model.PageOf[model.ContextVariable]:
+        msg = await self._stub.ListContext(pb.ListContextRequest(env_id=env_id, project=project,
+                                                                 page=wire.page_request_to_proto(page)),
+                                           timeout=self.timeout_s)
+        return wire.page_of([wire.context_variable_from_proto(v) for v in msg.variables], msg.page)
+
+    async def get_context(self, env_id: str, project: str, key: str) -> model.ContextVariable:
+        msg = await self._stub.GetContext(pb.GetContextRequest(env_id=env_id, project=project, key=key),
+                                          timeout=self.timeout_s)
+        return wire.context_variable_from_proto(msg)
+
+    async def set_context(self, env_id: str, project: str, key: str, value: Any, *, description: str | None,
+                          secret: bool, mode: str = "upsert", updated_by: str = "") -> model.ContextVariable:
+        """`mode`: `create` (409 when set), `update` (404 when unset) or `upsert`."""
+        modes = {"upsert": pb.CONTEXT_WRITE_UPSERT, "create": pb.CONTEXT_WRITE_CREATE,
+                 "update": pb.CONTEXT_WRITE_UPDATE}
+        request = pb.SetContextRequest(env_id=env_id, project=project, key=key, value_json=wire.dumps(value),
+                                       secret=secret, mode=modes[mode], updated_by=updated_by)
+        if description is not None:
+            request.description = description
+        return wire.context_variable_from_proto(await self._stub.SetContext(request, timeout=self.timeout_s))
+
+    async def delete_context(self, env_id: str, project: str, key: str) -> None:
+        await self._stub.DeleteContext(pb.DeleteContextRequest(env_id=env_id, project=project, key=key),
+                                       timeout=self.timeout_s)

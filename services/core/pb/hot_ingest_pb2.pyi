@@ -4,12 +4,22 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from . import hot_common_pb2 as _hot_common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ContextWrite(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTEXT_WRITE_UPSERT: _ClassVar[ContextWrite]
+    CONTEXT_WRITE_CREATE: _ClassVar[ContextWrite]
+    CONTEXT_WRITE_UPDATE: _ClassVar[ContextWrite]
+CONTEXT_WRITE_UPSERT: ContextWrite
+CONTEXT_WRITE_CREATE: ContextWrite
+CONTEXT_WRITE_UPDATE: ContextWrite
 
 class PublishEventRequest(_message.Message):
     __slots__ = ("env_id", "event_type", "event_data_json", "stream_id", "source_run_id", "allow_reserved", "created_by", "event_time")
@@ -114,16 +124,18 @@ class DeployBuildRequest(_message.Message):
     def __init__(self, env_id: _Optional[str] = ..., project_name: _Optional[str] = ..., files: _Optional[_Iterable[_Union[SourceFile, _Mapping]]] = ...) -> None: ...
 
 class DeployBuildResponse(_message.Message):
-    __slots__ = ("build_id", "project_id", "handlers", "changed")
+    __slots__ = ("build_id", "project_id", "handlers", "changed", "warnings")
     BUILD_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     HANDLERS_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     build_id: str
     project_id: str
     handlers: _containers.RepeatedCompositeFieldContainer[_hot_common_pb2.EventHandler]
     changed: bool
-    def __init__(self, build_id: _Optional[str] = ..., project_id: _Optional[str] = ..., handlers: _Optional[_Iterable[_Union[_hot_common_pb2.EventHandler, _Mapping]]] = ..., changed: _Optional[bool] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, build_id: _Optional[str] = ..., project_id: _Optional[str] = ..., handlers: _Optional[_Iterable[_Union[_hot_common_pb2.EventHandler, _Mapping]]] = ..., changed: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AuthenticateRequest(_message.Message):
     __slots__ = ("token",)
@@ -214,3 +226,83 @@ class ReplayDeadLetterRequest(_message.Message):
     env_id: str
     dead_letter_id: str
     def __init__(self, env_id: _Optional[str] = ..., dead_letter_id: _Optional[str] = ...) -> None: ...
+
+class ContextVariable(_message.Message):
+    __slots__ = ("key", "description", "secret", "created_at", "updated_at", "value_json", "project_id")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    description: str
+    secret: bool
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    value_json: str
+    project_id: str
+    def __init__(self, key: _Optional[str] = ..., description: _Optional[str] = ..., secret: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., value_json: _Optional[str] = ..., project_id: _Optional[str] = ...) -> None: ...
+
+class ListContextRequest(_message.Message):
+    __slots__ = ("env_id", "project", "page")
+    ENV_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    env_id: str
+    project: str
+    page: _hot_common_pb2.PageRequest
+    def __init__(self, env_id: _Optional[str] = ..., project: _Optional[str] = ..., page: _Optional[_Union[_hot_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class ListContextResponse(_message.Message):
+    __slots__ = ("variables", "page")
+    VARIABLES_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    variables: _containers.RepeatedCompositeFieldContainer[ContextVariable]
+    page: _hot_common_pb2.PageInfo
+    def __init__(self, variables: _Optional[_Iterable[_Union[ContextVariable, _Mapping]]] = ..., page: _Optional[_Union[_hot_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+
+class GetContextRequest(_message.Message):
+    __slots__ = ("env_id", "project", "key")
+    ENV_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    env_id: str
+    project: str
+    key: str
+    def __init__(self, env_id: _Optional[str] = ..., project: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class SetContextRequest(_message.Message):
+    __slots__ = ("env_id", "project", "key", "value_json", "description", "secret", "mode", "updated_by")
+    ENV_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_BY_FIELD_NUMBER: _ClassVar[int]
+    env_id: str
+    project: str
+    key: str
+    value_json: str
+    description: str
+    secret: bool
+    mode: ContextWrite
+    updated_by: str
+    def __init__(self, env_id: _Optional[str] = ..., project: _Optional[str] = ..., key: _Optional[str] = ..., value_json: _Optional[str] = ..., description: _Optional[str] = ..., secret: _Optional[bool] = ..., mode: _Optional[_Union[ContextWrite, str]] = ..., updated_by: _Optional[str] = ...) -> None: ...
+
+class DeleteContextRequest(_message.Message):
+    __slots__ = ("env_id", "project", "key")
+    ENV_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    env_id: str
+    project: str
+    key: str
+    def __init__(self, env_id: _Optional[str] = ..., project: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class DeleteContextResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

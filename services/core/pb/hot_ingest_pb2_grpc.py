@@ -96,6 +96,26 @@ class IngestStub:
                 request_serializer=hot__ingest__pb2.ReplayDeadLetterRequest.SerializeToString,
                 response_deserializer=hot__ingest__pb2.DeadLetter.FromString,
                 _registered_method=True)
+        self.ListContext = channel.unary_unary(
+                '/hotplatform.v1.Ingest/ListContext',
+                request_serializer=hot__ingest__pb2.ListContextRequest.SerializeToString,
+                response_deserializer=hot__ingest__pb2.ListContextResponse.FromString,
+                _registered_method=True)
+        self.GetContext = channel.unary_unary(
+                '/hotplatform.v1.Ingest/GetContext',
+                request_serializer=hot__ingest__pb2.GetContextRequest.SerializeToString,
+                response_deserializer=hot__ingest__pb2.ContextVariable.FromString,
+                _registered_method=True)
+        self.SetContext = channel.unary_unary(
+                '/hotplatform.v1.Ingest/SetContext',
+                request_serializer=hot__ingest__pb2.SetContextRequest.SerializeToString,
+                response_deserializer=hot__ingest__pb2.ContextVariable.FromString,
+                _registered_method=True)
+        self.DeleteContext = channel.unary_unary(
+                '/hotplatform.v1.Ingest/DeleteContext',
+                request_serializer=hot__ingest__pb2.DeleteContextRequest.SerializeToString,
+                response_deserializer=hot__ingest__pb2.DeleteContextResponse.FromString,
+                _registered_method=True)
 
 
 class IngestServicer:
@@ -181,6 +201,33 @@ class IngestServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListContext(self, request, context):
+        """Context variables and secrets (integrations-spec §2): environment-level when `project` is
+        empty, else project-level (`project` is a project id or name). Values are encrypted at rest;
+        a secret's value is never returned (it reads as "<secret>").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetContext(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetContext(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteContext(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -243,6 +290,26 @@ def add_IngestServicer_to_server(servicer, server):
                     servicer.ReplayDeadLetter,
                     request_deserializer=hot__ingest__pb2.ReplayDeadLetterRequest.FromString,
                     response_serializer=hot__ingest__pb2.DeadLetter.SerializeToString,
+            ),
+            'ListContext': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListContext,
+                    request_deserializer=hot__ingest__pb2.ListContextRequest.FromString,
+                    response_serializer=hot__ingest__pb2.ListContextResponse.SerializeToString,
+            ),
+            'GetContext': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetContext,
+                    request_deserializer=hot__ingest__pb2.GetContextRequest.FromString,
+                    response_serializer=hot__ingest__pb2.ContextVariable.SerializeToString,
+            ),
+            'SetContext': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetContext,
+                    request_deserializer=hot__ingest__pb2.SetContextRequest.FromString,
+                    response_serializer=hot__ingest__pb2.ContextVariable.SerializeToString,
+            ),
+            'DeleteContext': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteContext,
+                    request_deserializer=hot__ingest__pb2.DeleteContextRequest.FromString,
+                    response_serializer=hot__ingest__pb2.DeleteContextResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -569,6 +636,114 @@ class Ingest:
             '/hotplatform.v1.Ingest/ReplayDeadLetter',
             hot__ingest__pb2.ReplayDeadLetterRequest.SerializeToString,
             hot__ingest__pb2.DeadLetter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListContext(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Ingest/ListContext',
+            hot__ingest__pb2.ListContextRequest.SerializeToString,
+            hot__ingest__pb2.ListContextResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetContext(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Ingest/GetContext',
+            hot__ingest__pb2.GetContextRequest.SerializeToString,
+            hot__ingest__pb2.ContextVariable.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetContext(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Ingest/SetContext',
+            hot__ingest__pb2.SetContextRequest.SerializeToString,
+            hot__ingest__pb2.ContextVariable.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteContext(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotplatform.v1.Ingest/DeleteContext',
+            hot__ingest__pb2.DeleteContextRequest.SerializeToString,
+            hot__ingest__pb2.DeleteContextResponse.FromString,
             options,
             channel_credentials,
             insecure,
