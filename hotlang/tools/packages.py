@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hotlang.errors import HotError, HotSyntaxError
 from hotlang.program import load_program
@@ -214,7 +214,8 @@ def resolve_project(root: Path, *, project: str | None = None, cwd: Path | None 
     roots = list(search) if search is not None else default_search_roots(root, cwd=cwd)
     data, places = _read_config(config, seconds)
     top = data.get("hot") if isinstance(data, dict) else None
-    projects = top.get("project") if isinstance(top, dict) else None
+    top = top if isinstance(top, dict) else {}
+    projects = top.get("project")
     here = Location(config)
     if not isinstance(projects, dict) or not projects:
         raise here.error("hot.hot declares no project: write `hot.project.<name>.src.paths [\"src/\"]`")
@@ -319,12 +320,12 @@ class _Resolver:
             local = spec["local"]
             if not isinstance(local, str) or not local:
                 raise request.at.error(f"`local` of '{request.coordinate}' must be a path (Str)")
-            candidate = self.local_path(local, request.base)
-            if candidate is not None:
-                return self.load(name, request, candidate, "local")
+            found = self.local_path(local, request.base)
+            if found is not None:
+                return self.load(name, request, found, "local")
             if "git" not in spec:
-                raise request.at.error(f"Local dependency path does not exist: {local} "
-                                       f"(looked in {request.base} and {self.cwd})")
+                looked = " and ".join(dict.fromkeys(str(p) for p in (request.base, self.cwd)))
+                raise request.at.error(f"Local dependency path does not exist: {local} (looked in {looked})")
         if "pkg" in spec or "version" in spec:
             raise request.at.error(f"Registry dependencies not yet supported ('{request.coordinate}'): "
                                    "use {local: path} or a package bundled with the platform ({})")
@@ -345,13 +346,13 @@ class _Resolver:
         here = Location(manifest)
         meta: dict[str, Any] = {}
         places = _Places()
+        key_path: tuple[str, ...] = ()
         if manifest.is_file():
             data, places = _read_config(manifest, self.seconds)
-            meta, key_path = _manifest_map(data)
-            if meta is None:
+            found_meta, key_path = _manifest_map(data)
+            if found_meta is None:
                 raise here.error("pkg.hot holds no package map: write `hot.pkg.<name> {name: …, version: …}`")
-        else:
-            key_path = ()
+            meta = found_meta
         src_paths = _paths(meta.get("src-paths", meta.get("src_paths")), DEFAULT_SRC_PATHS,
                            places.find((*key_path, "src-paths")) or here, "src-paths")
         if not any((root / path).exists() for path in src_paths):
@@ -413,6 +414,8 @@ class _Places:
     def record_value(self, file: Path, path: tuple[str, ...], node: nodes.Node) -> None:
         if isinstance(node, nodes.MapLit):
             for entry in node.entries:
+                if not isinstance(entry, nodes.MapEntry):
+                    continue
                 self.at.setdefault((*path, entry.key), Location(file, entry.line, entry.column))
                 self.record_value(file, (*path, entry.key), entry.value)
 
@@ -449,7 +452,7 @@ def _read_config(file: Path, seconds: float) -> tuple[Any, _Places]:
 
 def _manifest_map(data: Any) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
     """The package map of a manifest, found by descending through single-key wrapper maps (spec §5.5)."""
-    value, path = data, ()
+    value, path = data, cast(tuple[str, ...], ())
     known = {"name", "version", "description", "deps", "src-paths", "src_paths"}
     while isinstance(value, dict) and len(value) == 1 and not (known & set(value)):
         key = next(iter(value))

@@ -5,6 +5,11 @@ point at servers), applies migrations, makes sure a development environment and 
 key exist, starts ingest, executor, scheduler and gateway as their own processes,
 deploys the project folder (and redeploys it when a `.hot` file changes), and writes
 the live endpoints to `<project>/.devdata/dev.json`. Ctrl-C stops everything.
+
+When the project has a `hot.hot`, the build is its `src.paths` plus every dependency's
+sources (`deps/<package>/…`, resolved by `hotlang.tools.packages`), and the watcher also
+watches each local path dependency. A dependency that does not resolve is reported with its
+file and line and nothing is deployed until it is fixed.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from hotlang.tools.packages import PackageError, resolve_project
 from services.cli.supervisor import ServiceSpec, Supervisor
 from services.core import db, model
 from services.core.clients import IngestClient
@@ -47,6 +53,16 @@ def project_files(project: Path) -> dict[str, str]:
             continue
         files[rel.as_posix()] = path.read_text(encoding="utf-8")
     return files
+
+
+def build_files(project: Path) -> tuple[dict[str, str], list[Path]]:
+    """The files of the project's build (dependencies included) and the folders to watch.
+
+    Raises `PackageError` when a dependency does not resolve."""
+    resolved = resolve_project(project)
+    if resolved.config is None:
+        return project_files(project), [project]
+    return resolved.sources(), resolved.watch_paths()
 
 
 def project_name(project: Path, name: str | None) -> str:
@@ -85,12 +101,22 @@ def wait_http_ok(url: str, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> None:
-    """Deploy the project's sources through ingest; a broken build is reported, not fatal."""
-    files = project_files(project)
+def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> list[Path] | None:
+    """Deploy the project's build through ingest; a broken build is reported, not fatal.
+
+    Returns the folders to watch, or None when the dependencies did not resolve."""
+    try:
+        files, watch = build_files(project)
+    except PackageError as exc:
+        print(f"hot dev: dependencies do not resolve; nothing deployed:\n{exc.format()}", file=sys.stderr,
+              flush=True)
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"hot dev: cannot read the project: {exc}; nothing deployed", file=sys.stderr, flush=True)
+        return None
     if not files:
         print(f"hot dev: no .hot files under {project}; nothing deployed", flush=True)
-        return
+        return watch
 
     async def deploy_once() -> model.DeployResult:
         async with IngestClient(ingest_addr) as ingest:
@@ -100,29 +126,36 @@ def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> None:
         reply = asyncio.run(deploy_once())
     except grpc.aio.AioRpcError as exc:
         print(f"hot dev: deploy failed:\n{exc.details()}", file=sys.stderr, flush=True)
-        return
+        return watch
     if reply.changed:
         handlers = ", ".join(f"{h.ns}/{h.var} ← {h.event_type}" for h in reply.handlers) or "no handlers"
         print(f"hot dev: deployed {len(files)} file(s) of '{name}' as build {reply.build_id} ({handlers})",
               flush=True)
+    return watch
 
 
 class _Watcher(threading.Thread):
-    """Sets `changed` when a `.hot` file under the project changes (the main thread redeploys)."""
+    """Sets `changed` when a `.hot` file under the project or a local dependency changes (the main
+    thread redeploys)."""
 
-    def __init__(self, project: Path) -> None:
+    def __init__(self, folders: list[Path]) -> None:
         super().__init__(name="hot-dev-watch", daemon=True)
-        self.project = project
+        self.folders = [folder.resolve() for folder in folders]
         self.changed = threading.Event()
         self.stop = threading.Event()
 
     def run(self) -> None:
         from watchfiles import watch
 
-        def only_hot(_change: Any, path: str) -> bool:
-            return path.endswith(".hot") and "/." not in path[len(str(self.project)):]
+        roots = [str(folder) for folder in self.folders]
 
-        for _ in watch(self.project, watch_filter=only_hot, stop_event=self.stop, debounce=200, rust_timeout=500):
+        def only_hot(_change: Any, path: str) -> bool:
+            if not path.endswith(".hot"):
+                return False
+            root = max((r for r in roots if path.startswith(r + os.sep)), key=len, default="")
+            return "/." not in path[len(root):]
+
+        for _ in watch(*self.folders, watch_filter=only_hot, stop_event=self.stop, debounce=200, rust_timeout=500):
             self.changed.set()
 
 
@@ -185,7 +218,7 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
         gateway_url = f"http://127.0.0.1:{gateway_port}"
         wait_grpc_healthy(ingest_addr, timeout=30)
         project_label = project_name(project, name)
-        deploy(ingest_addr, env_id, project_label, project)
+        watched = deploy(ingest_addr, env_id, project_label, project) or [project]
         for name in (*executor_names, "scheduler"):
             wait_grpc_healthy(f"127.0.0.1:{grpc_ports[name]}", timeout=30)
         wait_http_ok(f"{gateway_url}/status", timeout=30)
@@ -210,7 +243,7 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
               f"-H 'Authorization: Bearer {api_key}' -H 'Content-Type: application/json' "
               "-d '{\"event_type\": \"order:created\", \"event_data\": {\"order_id\": \"o-1\"}}'\n", flush=True)
 
-        watcher = _Watcher(project)
+        watcher = _Watcher(watched)
         watcher.start()
         while not stop_requested:
             time.sleep(0.2)
@@ -218,7 +251,11 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
                 write_state()
             if watcher.changed.is_set():
                 watcher.changed.clear()
-                deploy(ingest_addr, env_id, project_label, project)
+                folders = deploy(ingest_addr, env_id, project_label, project)
+                if folders is not None and [f.resolve() for f in folders] != watcher.folders:
+                    watcher.stop.set()  # hot.hot now names other local dependencies: watch those
+                    watcher = _Watcher(folders)
+                    watcher.start()
         return 0
     except (RuntimeError, TimeoutError) as exc:
         print(f"hot dev: {exc}", file=sys.stderr, flush=True)

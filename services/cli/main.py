@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-LANGUAGE_COMMANDS = ("run", "test", "check", "repl")
+LANGUAGE_COMMANDS = ("run", "test", "check", "deps", "repl")
 
 
 def main(argv: list[str] | None = None) -> int:
