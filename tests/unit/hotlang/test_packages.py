@@ -25,7 +25,8 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 CHAIN = {
-    "app/hot.hot": 'hot.project.chat.src.paths ["src/"]\nhot.project.chat.deps {\n  "acme/util": {local: "../util"}\n}\n',
+    "app/hot.hot": 'hot.project.chat.src.paths ["src/"]\n'
+                   'hot.project.chat.deps {\n  "acme/util": {local: "../util"}\n}\n',
     "app/src/main.hot": '::chat::main ns\nmain fn () { ::util::text/shout("hi") }\n',
     "util/pkg.hot": '::hot::pkg ns\n\nhot.pkg.util {\n  name: "util",\n  version: "1.2.0",\n'
                     '  deps: {"acme/core": {local: "../core"}}\n}\n',
@@ -79,8 +80,8 @@ def test_default_resolution_finds_the_bundled_anthropic_package(tmp_path: Path) 
 
 
 def test_hot_home_comes_first_in_the_default_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write(tmp_path, {"home/pkg/anthropic/src/mine.hot": "::mine ns\n", "app/hot.hot": 'hot.project.p.deps {"anthropic": {}}',
-                     "app/src/a.hot": "::a ns\n"})
+    write(tmp_path, {"home/pkg/anthropic/src/mine.hot": "::mine ns\n",
+                     "app/hot.hot": 'hot.project.p.deps {"anthropic": {}}', "app/src/a.hot": "::a ns\n"})
     monkeypatch.setenv("HOT_HOME", str(tmp_path / "home"))
     project = resolve_project(tmp_path / "app", cwd=tmp_path / "app")
     assert project.package("anthropic").root == (tmp_path / "home" / "pkg" / "anthropic").resolve()
@@ -258,7 +259,8 @@ def test_hot_test_runs_the_projects_tests_against_its_dependencies(tmp_path: Pat
                      "app/test/main_test.hot": '::chat::main-test ns\n'
                                                'shouts meta ["test"] fn () { assert-eq("HI!", ::chat::main/main()) }\n',
                      # A dependency's own test is not the project's.
-                     "core/src/own_test.hot": '::core::t ns\nfails meta ["test"] fn () { assert(false, "dep test") }\n'})
+                     "core/src/own_test.hot": '::core::t ns\n'
+                                              'fails meta ["test"] fn () { assert(false, "dep test") }\n'})
     monkeypatch.chdir(tmp_path / "app")
     assert main(["test"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "1 passed, 0 failed"
