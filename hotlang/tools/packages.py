@@ -209,7 +209,10 @@ def resolve_project(root: Path, *, project: str | None = None, cwd: Path | None 
     config = root / CONFIG_FILE
     if not config.is_file():
         return Project(root=root, name=root.name or "app", config=None, src_paths=(".",))
-    seconds = config_max_seconds() if max_seconds is None else max_seconds
+    try:
+        seconds = config_max_seconds() if max_seconds is None else max_seconds
+    except ValueError as error:
+        raise Location(config).error(str(error)) from None
     cwd = (Path.cwd() if cwd is None else cwd).resolve()
     roots = list(search) if search is not None else default_search_roots(root, cwd=cwd)
     data, places = _read_config(config, seconds)
