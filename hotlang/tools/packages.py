@@ -53,6 +53,7 @@ BUNDLED = Path(__file__).resolve().parent.parent / "pkg"
 """The first-party packages shipped with the platform (``hotlang/pkg`` links to the repository's ``packages/``)."""
 
 _PROJECT_NAME = re.compile(r"^[A-Za-z-][A-Za-z0-9-]*$")
+_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _IGNORED = frozenset({"hot-std"})
 """Our standard library is native: a listed ``hot-std`` is ignored (spec §5.3)."""
 
@@ -294,6 +295,9 @@ class _Resolver:
             name = normalise(request.coordinate)
             if name in _IGNORED:
                 continue
+            if not _PACKAGE_NAME.match(name) or name in (".", ".."):
+                raise request.at.error(f"dependency '{request.coordinate}' is not a coordinate `org/name` "
+                                       "(name: letters, digits, `.`, `_` and `-`)")
             if request.parent is not None:
                 self.edges.setdefault(request.parent, []).append((name, request.at))
                 request = self.overrides.get(name, request)  # project-level specs win (spec §5.4)

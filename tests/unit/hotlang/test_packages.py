@@ -153,6 +153,14 @@ def test_unsupported_and_invalid_specs_are_clear_errors_at_their_line(tmp_path: 
     assert message in caught.value.message and caught.value.line == 2
 
 
+@pytest.mark.parametrize("coordinate", ["", "acme/..", "acme/a b"])
+def test_a_coordinate_that_is_not_a_package_name_is_an_error(tmp_path: Path, coordinate: str) -> None:
+    write(tmp_path, {"hot.hot": f'hot.project.p.deps {{\n  "{coordinate}": {{}}\n}}\n'})
+    with pytest.raises(PackageError, match="is not a coordinate") as caught:
+        resolve_project(tmp_path, cwd=tmp_path)
+    assert caught.value.line == 2
+
+
 def test_hot_std_is_ignored_because_the_standard_library_is_built_in(tmp_path: Path) -> None:
     write(tmp_path, {"hot.hot": 'hot.project.p.deps {"hot.dev/hot-std": {}}\n'})
     assert resolve_project(tmp_path, cwd=tmp_path).packages == ()
