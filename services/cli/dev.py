@@ -66,6 +66,14 @@ def build_files(project: Path) -> tuple[dict[str, str], list[Path]]:
 
 
 def project_name(project: Path, name: str | None) -> str:
+    """`--name`, else the project name `hot.hot` declares, else the folder's name."""
+    if name is None:
+        try:
+            resolved = resolve_project(project)
+        except PackageError:
+            resolved = None  # reported by the first deploy; the folder's name serves meanwhile
+        if resolved is not None and resolved.config is not None:
+            name = resolved.name
     raw = name or project.name or "app"
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", raw).strip("-")
     return cleaned or "app"

@@ -34,6 +34,7 @@ def test_dev_deploys_dependency_code_and_redeploys_when_a_local_dependency_chang
     with running({"hot.hot": HOT_HOT, "src/hello.hot": HANDLER}, include_examples=False,
                  outside_files={"greet/pkg.hot": GREET_PKG, "greet/src/greet/words.hot": GREET_SRC}) as dev:
         api = dev.client()
+        assert dev.state["project"] == "shop"  # the name hot.hot declares
         ((files,),) = dev.db_rows("SELECT files FROM hot.build WHERE deployed ORDER BY deployed_at DESC LIMIT 1")
         assert {"src/hello.hot", "deps/greet/src/greet/words.hot",
                 "deps/anthropic/src/anthropic/messages.hot"} <= set(files)
