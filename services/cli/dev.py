@@ -5,6 +5,11 @@ point at servers), applies migrations, makes sure a development environment and 
 key exist, starts ingest, executor, scheduler and gateway as their own processes,
 deploys the project folder (and redeploys it when a `.hot` file changes), and writes
 the live endpoints to `<project>/.devdata/dev.json`. Ctrl-C stops everything.
+
+When the project has a `hot.hot`, the build is its `src.paths` plus every dependency's
+sources (`deps/<package>/…`, resolved by `hotlang.tools.packages`), and the watcher also
+watches each local path dependency. A dependency that does not resolve is reported with its
+file and line and nothing is deployed until it is fixed.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from hotlang.tools.packages import PackageError, resolve_project
 from services.cli.devctx import CTX_FILE, DevContextError, load_dev_context
 from services.cli.supervisor import ServiceSpec, Supervisor
 from services.core import db, model
@@ -50,7 +56,25 @@ def project_files(project: Path) -> dict[str, str]:
     return files
 
 
+def build_files(project: Path) -> tuple[dict[str, str], list[Path]]:
+    """The files of the project's build (dependencies included) and the folders to watch.
+
+    Raises `PackageError` when a dependency does not resolve."""
+    resolved = resolve_project(project)
+    if resolved.config is None:
+        return project_files(project), [project]
+    return resolved.sources(), resolved.watch_paths()
+
+
 def project_name(project: Path, name: str | None) -> str:
+    """`--name`, else the project name `hot.hot` declares, else the folder's name."""
+    if name is None:
+        try:
+            resolved = resolve_project(project)
+        except PackageError:
+            resolved = None  # reported by the first deploy; the folder's name serves meanwhile
+        if resolved is not None and resolved.config is not None:
+            name = resolved.name
     raw = name or project.name or "app"
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", raw).strip("-")
     return cleaned or "app"
@@ -86,12 +110,22 @@ def wait_http_ok(url: str, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> None:
-    """Deploy the project's sources through ingest; a broken build is reported, not fatal."""
-    files = project_files(project)
+def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> list[Path] | None:
+    """Deploy the project's build through ingest; a broken build is reported, not fatal.
+
+    Returns the folders to watch, or None when the dependencies did not resolve."""
+    try:
+        files, watch = build_files(project)
+    except PackageError as exc:
+        print(f"hot dev: dependencies do not resolve; nothing deployed:\n{exc.format()}", file=sys.stderr,
+              flush=True)
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"hot dev: cannot read the project: {exc}; nothing deployed", file=sys.stderr, flush=True)
+        return None
     if not files:
         print(f"hot dev: no .hot files under {project}; nothing deployed", flush=True)
-        return
+        return watch
 
     async def deploy_once() -> model.DeployResult:
         async with IngestClient(ingest_addr) as ingest:
@@ -101,13 +135,14 @@ def deploy(ingest_addr: str, env_id: str, name: str, project: Path) -> None:
         reply = asyncio.run(deploy_once())
     except grpc.aio.AioRpcError as exc:
         print(f"hot dev: deploy failed:\n{exc.details()}", file=sys.stderr, flush=True)
-        return
+        return watch
     for warning in reply.warnings:
         print(f"hot dev: warning: {warning}", file=sys.stderr, flush=True)
     if reply.changed:
         handlers = ", ".join(f"{h.ns}/{h.var} ← {h.event_type}" for h in reply.handlers) or "no handlers"
         print(f"hot dev: deployed {len(files)} file(s) of '{name}' as build {reply.build_id} ({handlers})",
               flush=True)
+    return watch
 
 
 def write_dev_context(project: Path, path: Path) -> None:
@@ -126,24 +161,30 @@ def write_dev_context(project: Path, path: Path) -> None:
 
 
 class _Watcher(threading.Thread):
-    """Sets `changed` when a `.hot` file under the project, or its `.env`, changes (the main thread
-    re-reads the dev context and redeploys)."""
+    """Sets `changed` when a `.hot` file under the project or a local dependency, or the project's
+    `.env`, changes (the main thread re-reads the dev context and redeploys)."""
 
-    def __init__(self, project: Path) -> None:
+    def __init__(self, folders: list[Path]) -> None:
         super().__init__(name="hot-dev-watch", daemon=True)
-        self.project = project
+        self.folders = [folder.resolve() for folder in folders]
         self.changed = threading.Event()
         self.stop = threading.Event()
 
     def run(self) -> None:
         from watchfiles import watch
 
-        dotenv = str(self.project / ".env")
+        roots = [str(folder) for folder in self.folders]
+        dotenvs = {os.path.join(root, ".env") for root in roots}
 
         def only_hot(_change: Any, path: str) -> bool:
-            return path == dotenv or (path.endswith(".hot") and "/." not in path[len(str(self.project)):])
+            if path in dotenvs:
+                return True
+            if not path.endswith(".hot"):
+                return False
+            root = max((r for r in roots if path.startswith(r + os.sep)), key=len, default="")
+            return "/." not in path[len(root):]
 
-        for _ in watch(self.project, watch_filter=only_hot, stop_event=self.stop, debounce=200, rust_timeout=500):
+        for _ in watch(*self.folders, watch_filter=only_hot, stop_event=self.stop, debounce=200, rust_timeout=500):
             self.changed.set()
 
 
@@ -213,7 +254,7 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
         gateway_url = f"http://127.0.0.1:{gateway_port}"
         wait_grpc_healthy(ingest_addr, timeout=30)
         project_label = project_name(project, name)
-        deploy(ingest_addr, env_id, project_label, project)
+        watched = deploy(ingest_addr, env_id, project_label, project) or [project]
         for name in (*executor_names, "scheduler"):
             wait_grpc_healthy(f"127.0.0.1:{grpc_ports[name]}", timeout=30)
         wait_http_ok(f"{gateway_url}/status", timeout=30)
@@ -238,7 +279,7 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
               f"-H 'Authorization: Bearer {api_key}' -H 'Content-Type: application/json' "
               "-d '{\"event_type\": \"order:created\", \"event_data\": {\"order_id\": \"o-1\"}}'\n", flush=True)
 
-        watcher = _Watcher(project)
+        watcher = _Watcher(watched)
         watcher.start()
         while not stop_requested:
             time.sleep(0.2)
@@ -247,7 +288,11 @@ def run_dev(project: Path, port: int, name: str | None, settings: DevSettings, *
             if watcher.changed.is_set():
                 watcher.changed.clear()
                 write_dev_context(project, dev_ctx_file)
-                deploy(ingest_addr, env_id, project_label, project)
+                folders = deploy(ingest_addr, env_id, project_label, project)
+                if folders is not None and [f.resolve() for f in folders] != watcher.folders:
+                    watcher.stop.set()  # hot.hot now names other local dependencies: watch those
+                    watcher = _Watcher(folders)
+                    watcher.start()
         return 0
     except (RuntimeError, TimeoutError) as exc:
         print(f"hot dev: {exc}", file=sys.stderr, flush=True)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-LANGUAGE_COMMANDS = ("run", "test", "check", "repl")
+LANGUAGE_COMMANDS = ("run", "test", "check", "deps", "repl")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     dev = sub.add_parser("dev", help="run the whole platform locally with embedded NATS and PostgreSQL")
     dev.add_argument("--project", type=Path, default=Path("."), help="folder of .hot files to deploy (default: .)")
     dev.add_argument("--port", type=int, default=4681, help="gateway HTTP port (default 4681; 0 picks a free one)")
-    dev.add_argument("--name", default=None, help="project name (default: the folder's name)")
+    dev.add_argument("--name", default=None,
+                     help="project name (default: the one hot.hot declares, else the folder's name)")
     dev.add_argument("--executors", type=int, default=None,
                      help="executor processes to run (default 1, or HOT_DEV_EXECUTORS)")
     for name in LANGUAGE_COMMANDS:

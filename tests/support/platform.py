@@ -22,18 +22,23 @@ from tests.support.waiting import wait_until
 
 
 class DevPlatform:
-    """A `hot dev` process over a copy of a project folder."""
+    """A `hot dev` process over a copy of a project folder.
+
+    `project_files` are written into the project folder (sub-folders created); `outside_files`
+    next to it, under the same temp dir (`self.base`), e.g. a local path dependency `../greet`."""
 
     def __init__(self, project_files: dict[str, str], *, include_examples: bool = True,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, outside_files: dict[str, str] | None = None) -> None:
         self.base = make_temp_dir("hot-e2e-")
         self.project = self.base / "project"
         if include_examples:
             shutil.copytree(REPO / "examples", self.project, ignore=shutil.ignore_patterns(".devdata"))
         else:
             self.project.mkdir()
-        for rel, text in project_files.items():
-            (self.project / rel).write_text(text)
+        for folder, files in ((self.project, project_files), (self.base, outside_files or {})):
+            for rel, text in files.items():
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                (folder / rel).write_text(text)
         self.port = free_port()
         self.log_path = self.base / "hot-dev.log"
         self.proc: subprocess.Popen[bytes] | None = None
