@@ -1,9 +1,6 @@
 """The first-party `anthropic` and `openai` packages against local fake servers speaking their wire formats.
 
-PENDING `::hot::http` (the http branch of issue 11): pytest does not collect this file under its
-current name. At merge, rename it to `tests/integration/test_first_party_packages_http.py` (the
-name the packages' READMEs give); nothing in it is skipped. If the http client refuses loopback
-addresses outside `hot dev`, `allow_loopback` below is where to let the test's own server in.
+`allow_loopback` below lets the test's own server in (loopback is refused by default).
 
 The Hot code runs as a handler would: a program of the package's files plus a driver file, called
 in a thread (program calls block) while the fake server runs on the test's event loop. The context
