@@ -14,6 +14,8 @@ from hotlang.library import (
     bits,
     coll,
     conversions,
+    digest,
+    encoding,
     events,
     iterators,
     json_text,
@@ -21,10 +23,14 @@ from hotlang.library import (
     logic,
     nested,
     run_io,
+    temporal,
     text,
     transform,
+    uri,
+    uuids,
 )
 from hotlang.library.registry import Library
+from hotlang.runtime.functions import Native
 
 LIBRARIES: tuple[Library, ...] = (
     arithmetic.lib,
@@ -51,6 +57,14 @@ LIBRARIES: tuple[Library, ...] = (
     bits.bit,
     bits.data,
     bits.types,
+    encoding.b64,
+    encoding.hexa,
+    digest.hashes,
+    digest.mac,
+    digest.random,
+    uuids.lib,
+    uri.lib,
+    temporal.time,
 )
 
 
@@ -64,3 +78,8 @@ def core_library() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         for name in library.core:
             core[name] = values[name]
     return namespaces, core
+
+
+def native_arrows() -> list[tuple[str, str, Native]]:
+    """The built-in ``Source -> Target`` conversions (``Uuid -> Str`` …) every program starts with."""
+    return [arrow for library in LIBRARIES for arrow in library.arrows]

@@ -22,6 +22,7 @@ class Library:
     natives: dict[str, Native] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     core: set[str] = field(default_factory=set)
+    arrows: list[tuple[str, str, Native]] = field(default_factory=list)
 
     def native(
         self, name: str, min_args: int, max_args: int | None = -1, *, lazy: tuple[int, ...] = (), core: bool = True
@@ -42,6 +43,13 @@ class Library:
         self.values[name] = value
         if core:
             self.core.add(name)
+
+    def arrow(self, source: str, target: str, fn: Callable[[Any], Any]) -> None:
+        """Register a built-in ``Source -> Target`` conversion (e.g. ``Uuid -> Str`` for ``Str(uuid)``).
+
+        A program's own arrow between the same two types replaces it.
+        """
+        self.arrows.append((source, target, Native(f"{source} -> {target}", fn, 1, 1)))
 
     def globals(self) -> dict[str, Any]:
         """Everything this namespace defines, by unqualified name."""
