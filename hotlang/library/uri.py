@@ -104,7 +104,7 @@ def parse_uri(text: str, fn: str) -> dict[str, Any]:
         rest = rest.replace("\\", "/")
     userinfo = host = port = None
     if rest.startswith("//") or (special and scheme != "file"):
-        authority_and_path = rest.lstrip("/") if special else rest[2:]
+        authority_and_path = rest.lstrip("/") if special and scheme != "file" else rest[2:]
         slash = authority_and_path.find("/")
         authority = authority_and_path if slash < 0 else authority_and_path[:slash]
         path = "" if slash < 0 else authority_and_path[slash:]
@@ -115,7 +115,7 @@ def parse_uri(text: str, fn: str) -> dict[str, Any]:
         host_text, port = _port(authority, fn)
         if not host_text and special and scheme != "file":
             raise Refused(f"{fn}: invalid URI: empty host in {_shown(text)}")
-        host = _host(host_text, special, fn)
+        host = _host(host_text, special, fn) if host_text or scheme != "file" else None
         if port is not None and SPECIAL_PORTS.get(scheme) == port:
             port = None
     else:
@@ -291,7 +291,6 @@ def decode_query(value: Any) -> dict[str, str]:
         if piece:
             key, _, item = piece.partition("=")
             name = _unpercent(key, plus=True).decode("utf-8", "replace")
-            result.pop(name, None)
             result[name] = _unpercent(item, plus=True).decode("utf-8", "replace")
     return result
 
@@ -302,7 +301,9 @@ def build_text(parts: dict[str, Any], fn: str) -> str:
         raise Refused(f"{fn}: a URI needs a scheme")
     out = [scheme, ":"]
     host = parts.get("host")
-    if host is not None:
+    if host is None and scheme == "file":
+        out.append("//")  # file URLs keep their empty authority: file:///etc/hosts
+    elif host is not None:
         out.append("//")
         if parts.get("userinfo") is not None:
             out += [to_str(parts["userinfo"]), "@"]
