@@ -526,7 +526,9 @@ def _check_signs(fields: dict[str, int], fn: str) -> dict[str, int]:
 
 
 def make_duration(fields: dict[str, int]) -> Tagged:
-    return Tagged(DURATION, {name: Decimal(fields.get(name, 0)) for name in DURATION_FIELDS})
+    """A Duration whose fields are Decs written with one decimal (``1.0``), as upstream's floats are: they
+    stay Decs through ``to-json``/``from-json``."""
+    return Tagged(DURATION, {name: Decimal(f"{fields.get(name, 0)}.0") for name in DURATION_FIELDS})
 
 
 def read_duration(value: Any, fn: str) -> dict[str, int]:
@@ -544,7 +546,6 @@ def duration_from_map(fields: dict[Any, Any], fn: str) -> dict[str, int]:
     return _check_signs({name: _int_field(fields, name, fn, 0) for name in DURATION_FIELDS}, fn)
 
 
-@err_on_refusal
 def construct_duration(*args: Any) -> Tagged:
     """``Duration("P1DT2H")``, ``Duration({hours: 2})``, ``Duration()`` (zero) or a Duration as is."""
     fn = "::hot::time/Duration"
@@ -566,7 +567,7 @@ def construct_duration(*args: Any) -> Tagged:
     raise Refused(f"{fn} expects an ISO 8601 Str or a Map of fields, got {type_name(value)}")
 
 
-time.value("Duration", NativeType(DURATION, construct_duration), core=False)
+time.value("Duration", NativeType(DURATION, err_on_refusal(construct_duration)), core=False)
 
 
 def _unit_duration(unit: str) -> Callable[[Any], Any]:
@@ -870,21 +871,24 @@ def add(value: Any, duration: Any) -> Tagged:
     """Calendar arithmetic: years and months first (the day clamped to the month's end), then days, then time.
 
     A PlainDate is promoted to a PlainDateTime at midnight; an Instant takes time units only."""
-    return add_duration(value, read_duration(_as_duration(duration), "::hot::time/add"), "::hot::time/add")
+    return add_duration(value, read_duration(_as_duration(duration, "::hot::time/add"), "::hot::time/add"), "::hot::time/add")
 
 
 @time.native("subtract", 2, core=False)
 @err_on_refusal
 def subtract(value: Any, duration: Any) -> Tagged:
-    fields = read_duration(_as_duration(duration), "::hot::time/subtract")
+    fields = read_duration(_as_duration(duration, "::hot::time/subtract"), "::hot::time/subtract")
     return add_duration(value, {name: -part for name, part in fields.items()}, "::hot::time/subtract")
 
 
-def _as_duration(value: Any) -> Any:
+def _as_duration(value: Any, fn: str) -> Any:
     """A Duration, or one built from an ISO text, a Map or a time unit such as Second(5)."""
     if _payload(value, DURATION) is not None:
         return value
-    return construct_duration(value)
+    if type(value) in (str, dict) or unit_nanos(value) is not None:
+        return construct_duration(value)
+    raise Refused(f"{fn} expects a Duration (or an ISO 8601 Str, a Map of fields, a unit such as Second(5)), "
+                  f"got {type_name(value)}")
 
 
 def _difference(start: Any, end: Any, fn: str) -> tuple[int, bool]:
@@ -960,7 +964,7 @@ def within_seconds_of_now(stamp: Any, tolerance: Any) -> bool:
         stamp = int(stamp)
     if type(stamp) is not int:
         return False
-    return bool(abs(_now_nanos() - stamp * SECOND) <= tolerance * SECOND)
+    return bool(abs(_now_nanos() // SECOND - stamp) <= tolerance)
 
 
 @time.native("compare", 2, core=False)
