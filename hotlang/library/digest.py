@@ -60,8 +60,8 @@ def _hex_mac(algorithm: str) -> Callable[[Any, Any], str]:
     return hex_mac
 
 
-for _algorithm in ALGORITHMS:
-    mac.native(f"hmac-{_algorithm}", 2, core=False)(err_on_refusal(_hex_mac(_algorithm)))
+for _alg in ALGORITHMS:
+    mac.native(f"hmac-{_alg}", 2, core=False)(err_on_refusal(_hex_mac(_alg)))
 
 
 @mac.native("hmac-sha256-bytes", 2, core=False)

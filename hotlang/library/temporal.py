@@ -167,7 +167,8 @@ def read_clock(fields: dict[str, Any], fn: str) -> Clock:
     if not all(0 <= part < 1000 for part in parts):
         raise Refused(f"{fn}: millisecond, microsecond and nanosecond must each be 0 to 999")
     sub = parts[0] * 1_000_000 + parts[1] * 1_000 + parts[2]
-    return _build_clock(*(_int_field(fields, name, fn, 0) for name in ("hour", "minute", "second")), sub, fn)
+    hour, minute, second = (_int_field(fields, name, fn, 0) for name in ("hour", "minute", "second"))
+    return _build_clock(hour, minute, second, sub, fn)
 
 
 def instant_nanos(value: Any, fn: str) -> int:
@@ -652,7 +653,8 @@ def construct_date(*args: Any) -> Tagged:
     if not args:
         return make_date(_now_wall(fn)[0])
     if len(args) == 3:
-        return make_date(_build_date(*_ints(fn, args), fn))
+        year, month, day = _ints(fn, args)
+        return make_date(_build_date(year, month, day, fn))
     if len(args) != 1:
         raise Refused(f"{fn} takes 0, 1 or 3 arguments, but was given {len(args)}")
     value = args[0]
@@ -871,7 +873,8 @@ def add(value: Any, duration: Any) -> Tagged:
     """Calendar arithmetic: years and months first (the day clamped to the month's end), then days, then time.
 
     A PlainDate is promoted to a PlainDateTime at midnight; an Instant takes time units only."""
-    return add_duration(value, read_duration(_as_duration(duration, "::hot::time/add"), "::hot::time/add"), "::hot::time/add")
+    fn = "::hot::time/add"
+    return add_duration(value, read_duration(_as_duration(duration, fn), fn), fn)
 
 
 @time.native("subtract", 2, core=False)

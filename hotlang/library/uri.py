@@ -174,7 +174,7 @@ def construct(value: Any) -> Any:
     return make_uri(parse_uri(expect_text("::hot::uri/Uri", value, "a Str"), "::hot::uri/Uri"))
 
 
-lib.value("Uri", NativeType(URI_PATH, construct), core=False)
+lib.value("Uri", NativeType(URI_PATH, construct, 1, 1), core=False)
 
 
 @lib.native("parse", 1, core=False)

@@ -79,7 +79,7 @@ def construct(*args: Any) -> Any:
     raise Refused(f"Invalid UUID version {version}: expected 4 or 7")
 
 
-UUID_TYPE = NativeType(UUID_PATH, construct)
+UUID_TYPE = NativeType(UUID_PATH, construct, 0, 1)
 lib.value("Uuid", UUID_TYPE, core=False)
 
 

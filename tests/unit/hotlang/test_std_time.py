@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ CLOCK = datetime(2024, 3, 10, 7, 30, 15, 123456, tzinfo=UTC)
 """The host's clock in these tests: 1710055815.123456 seconds after the epoch."""
 
 
-def at(expr: str) -> object:
+def at(expr: str) -> Any:
     return hot(expr, clock=CLOCK)
 
 
@@ -68,7 +69,13 @@ def test_plain_values_default_to_now_in_utc() -> None:
 def test_plain_constructors_and_their_fields() -> None:
     assert at("::time/PlainDate(2024, 12, 25)").payload == {"year": 2024, "month": 12, "day": 25, "calendar": "iso8601"}
     assert at("::time/PlainTime(10, 30, 5)").payload == {
-        "hour": 10, "minute": 30, "second": 5, "millisecond": 0, "microsecond": 0, "nanosecond": 0}
+        "hour": 10,
+        "minute": 30,
+        "second": 5,
+        "millisecond": 0,
+        "microsecond": 0,
+        "nanosecond": 0,
+    }
     assert at("Str(::time/PlainDateTime(2024, 2, 29, 23, 59, 1))") == "2024-02-29T23:59:01"
     assert at('Str(::time/PlainDate("2024-12-25"))') == "2024-12-25"
     assert at('Str(::time/PlainTime("10:30"))') == "10:30:00"
@@ -77,14 +84,17 @@ def test_plain_constructors_and_their_fields() -> None:
     assert at("::time/PlainDate(::time/PlainDateTime(2024, 2, 29, 10, 0, 0)).day") == 29
 
 
-@pytest.mark.parametrize(("expr", "message"), [
-    ("::time/PlainDate(2023, 2, 29)", "invalid date 2023-02-29"),
-    ("::time/PlainDate(10000, 1, 1)", "invalid date"),
-    ("::time/PlainTime(24, 0, 0)", "invalid time 24:00:00"),
-    ('::time/PlainDate("12/25/2024")', "cannot read"),
-    ('::time/PlainDateTime("2024-12-25T10:00:00Z")', "no Z"),
-    ('::time/PlainDate("2024", 1, 1)', "expects Int fields"),
-])
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("::time/PlainDate(2023, 2, 29)", "invalid date 2023-02-29"),
+        ("::time/PlainDate(10000, 1, 1)", "invalid date"),
+        ("::time/PlainTime(24, 0, 0)", "invalid time 24:00:00"),
+        ('::time/PlainDate("12/25/2024")', "cannot read"),
+        ('::time/PlainDateTime("2024-12-25T10:00:00Z")', "no Z"),
+        ('::time/PlainDate("2024", 1, 1)', "expects Int fields"),
+    ],
+)
 def test_invalid_plain_values_are_err_values(expr: str, message: str) -> None:
     assert message in err_text(at(expr))
 
@@ -94,14 +104,17 @@ def test_zoned_date_times() -> None:
     zoned = at('::time/ZonedDateTime(::time/Instant(::time/Second(0)), "Asia/Kolkata")')
     assert type(zoned) is Tagged and zoned.payload["offset"] == "+05:30" and zoned.payload["hour"] == 5
     assert zoned.payload["timezone"] == "Asia/Kolkata" and zoned.payload["epochNanoseconds"] == 0
-    assert at('Str(::time/with-timezone(::time/ZonedDateTime("2024-07-04T12:00:00-05:00[America/Chicago]"), "UTC"))') == (
-        "2024-07-04T17:00:00+00:00[UTC]")
+    assert at(
+        'Str(::time/with-timezone(::time/ZonedDateTime("2024-07-04T12:00:00-05:00[America/Chicago]"), "UTC"))'
+    ) == ("2024-07-04T17:00:00+00:00[UTC]")
     assert at('Str(::time/to-instant(::time/ZonedDateTime("2024-07-04T12:00:00-05:00[America/Chicago]")))') == (
-        "2024-07-04T17:00:00Z")
+        "2024-07-04T17:00:00Z"
+    )
     assert at('Str(::time/to-plain-date-time(::time/ZonedDateTime("2024-07-04T12:00:00-05:00[America/Chicago]")))') == (
-        "2024-07-04T12:00:00")
-    assert at('Str(::time/to-plain-date(::time/Instant(::time/Second(0))))') == "1970-01-01"
-    assert at('Str(::time/to-plain-time(::time/Instant(::time/Second(61))))') == "00:01:01"
+        "2024-07-04T12:00:00"
+    )
+    assert at("Str(::time/to-plain-date(::time/Instant(::time/Second(0))))") == "1970-01-01"
+    assert at("Str(::time/to-plain-time(::time/Instant(::time/Second(61))))") == "00:01:01"
     assert "unknown time zone 'Mars/Base'" in err_text(at('::time/now-zoned("Mars/Base")'))
 
 
@@ -113,7 +126,8 @@ def test_zoned_wall_clock_in_a_gap_moves_forward_and_in_an_overlap_takes_the_ear
     later = '::time/ZonedDateTime("2024-11-03T01:30:00-06:00[America/Chicago]")'
     assert at(f"Str({later})") == "2024-11-03T01:30:00-06:00[America/Chicago]"
     assert "not valid for America/Chicago" in err_text(
-        at('::time/ZonedDateTime("2024-11-03T01:30:00-07:00[America/Chicago]")'))
+        at('::time/ZonedDateTime("2024-11-03T01:30:00-07:00[America/Chicago]")')
+    )
 
 
 def test_durations_parse_and_print_as_iso_8601() -> None:
@@ -137,7 +151,12 @@ def test_duration_fields_are_decs_and_weeks_and_sub_seconds_count() -> None:
     assert "unknown Duration field 'fortnights'" in err_text(at("::time/Duration({fortnights: 1})"))
     assert "must be an Int" in err_text(at("::time/Duration({hours: 1.5})"))
     assert [at(f"Str(::time/{unit}(3))") for unit in ("years", "months", "days", "minutes", "seconds")] == [
-        "P3Y", "P3M", "P3D", "PT3M", "PT3S"]
+        "P3Y",
+        "P3M",
+        "P3D",
+        "PT3M",
+        "PT3S",
+    ]
 
 
 def test_calendar_arithmetic_on_plain_values() -> None:
@@ -145,7 +164,8 @@ def test_calendar_arithmetic_on_plain_values() -> None:
     assert at("Str(::time/subtract(::time/PlainDate(2024, 3, 31), ::time/months(1)))") == "2024-02-29T00:00:00"
     assert at("Str(::time/add(::time/PlainDateTime(2024, 2, 29, 23, 0, 0), ::time/years(1)))") == "2025-02-28T23:00:00"
     assert at("Str(::time/add(::time/PlainDateTime(2024, 12, 31, 23, 0, 0), ::time/hours(2)))") == (
-        "2025-01-01T01:00:00")
+        "2025-01-01T01:00:00"
+    )
     assert at('Str(::time/add(::time/PlainDateTime(2024, 1, 1, 0, 0, 0), "P1M2W3DT4H"))') == "2024-02-18T04:00:00"
     assert at("Str(::time/add(::time/PlainTime(23, 30, 0), ::time/hours(1)))") == "00:30:00"
     assert "outside the years 1 to 9999" in err_text(at("::time/add(::time/PlainDate(9999, 12, 1), ::time/months(1))"))
@@ -170,7 +190,8 @@ def test_until_and_since_balance_up_to_days() -> None:
     assert at(f"Str(::time/until({start}, {end}))") == "P1DT3H4M5S"
     assert at(f"Str(::time/since({start}, {end}))") == "-P1DT3H4M5S"
     assert at("Str(::time/until(::time/Instant(::time/Second(0)), ::time/Instant(::time/Millisecond(90061001))))") == (
-        "P1DT1H1M1.001S")
+        "P1DT1H1M1.001S"
+    )
     assert at("Str(::time/until(::time/PlainTime(10, 0, 0), ::time/PlainTime(9, 30, 0)))") == "-PT30M"
     assert "two values of one kind" in err_text(at("::time/until(::time/PlainDate(2024, 1, 1), ::time/Instant())"))
 
@@ -199,18 +220,22 @@ def test_parse_tries_date_time_then_time_then_date() -> None:
     assert at('Str(::time/parse("2024-12-25T10:00:00Z"))') == "2024-12-25T10:00:00Z"
     assert at('::time/parse("2024-12-25T10:00:00Z")').type_path == "::hot::time/Instant"
     assert at('::time/parse("2024-12-25T10:00:00+01:00[Europe/Paris]")').type_path == "::hot::time/ZonedDateTime"
-    assert err_text(at('::time/parse("nope")')).startswith("::hot::time/parse: Unable to parse string as temporal object")
+    assert err_text(at('::time/parse("nope")')).startswith(
+        "::hot::time/parse: Unable to parse string as temporal object"
+    )
     assert "expects a Str" in err_text(at("::time/parse(5)"))
 
 
 def test_format_tokens() -> None:
     zoned = '::time/ZonedDateTime("2024-07-04T15:05:09.123-05:00[America/Chicago]")'
     assert at(f'::time/format({zoned}, "ddd, MMM D, YYYY hh:mm:ss.SSS a z Z X [YYYY]")') == (
-        "Thu, Jul 4, 2024 03:05:09.123 pm CDT -05:00 1720123509 YYYY")
+        "Thu, Jul 4, 2024 03:05:09.123 pm CDT -05:00 1720123509 YYYY"
+    )
     assert at(f'::time/format({zoned}, "dddd MMMM DD YY H h A")') == "Thursday July 04 24 15 3 PM"
     assert at('::time/format(::time/PlainDate(2024, 7, 4), "dddd DD/MM/YY M/D")') == "Thursday 04/07/24 7/4"
     assert at('::time/format(::time/Instant(::time/Second(0)), "YYYY-MM-DD HH:mm z Z X")') == (
-        "1970-01-01 00:00 UTC +00:00 0")
+        "1970-01-01 00:00 UTC +00:00 0"
+    )
     assert at('::time/format(::time/PlainTime(0, 5, 0), "h:mm A")') == "12:05 AM"
     assert "expects a PlainDate" in err_text(at('::time/format(5, "YYYY")'))
 
@@ -220,7 +245,9 @@ def test_comparisons() -> None:
     assert at(f"lt({one}, {two})") is True
     assert at(f"gt({one}, {two})") is False
     assert at(f"eq({one}, ::time/Instant(::time/Nanosecond(1)))") is True
-    ordered = at("sort([::time/Instant(::time/Second(3)), ::time/Instant(::time/Second(1)), ::time/Instant(::time/Second(2))])")
+    ordered = at(
+        "sort([::time/Instant(::time/Second(3)), ::time/Instant(::time/Second(1)), ::time/Instant(::time/Second(2))])"
+    )
     assert [value.payload["epochNanoseconds"] for value in ordered] == [1_000_000_000, 2_000_000_000, 3_000_000_000]
     # sub-second order is not lost to the whole-second text form
     assert at("lt(::time/Instant(::time/Millisecond(1500)), ::time/Instant(::time/Millisecond(1700)))") is True
@@ -231,22 +258,33 @@ def test_comparisons() -> None:
     assert at('eq(::time/Duration("PT1H"), ::time/hours(1))') is True
 
 
-@pytest.mark.parametrize("expr", [
-    "::time/Instant()", "::time/PlainDate(2024, 2, 29)", "::time/PlainTime(1, 2, 3, 4, 5, 6)",
-    "::time/PlainDateTime(2024, 2, 29, 1, 2, 3)", '::time/now-zoned("Europe/Paris")', '::time/Duration("P1DT0.5S")',
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "::time/Instant()",
+        "::time/PlainDate(2024, 2, 29)",
+        "::time/PlainTime(1, 2, 3, 4, 5, 6)",
+        "::time/PlainDateTime(2024, 2, 29, 1, 2, 3)",
+        '::time/now-zoned("Europe/Paris")',
+        '::time/Duration("P1DT0.5S")',
+    ],
+)
 def test_json_round_trip(expr: str) -> None:
     assert at(f"v {expr}\n  eq(v, from-json(to-json(v)))") is True
 
 
 def test_annotated_parameters_take_the_time_types() -> None:
     """Parameters and results annotated with the time types, as a package would write them."""
-    program = load_program({"d.hot": """::d ns
+    program = load_program(
+        {
+            "d.hot": """::d ns
 ::time ::hot::time
 deadline fn (start: ::time/Instant, wait: ::time/Duration): ::time/Instant { ::time/add(start, wait) }
 good fn () { ::time/epoch-nanos(deadline(::time/Instant(::time/Second(0)), ::time/minutes(5))) }
 bad fn () { ::time/epoch-nanos(deadline(::time/Instant(::time/Second(0)), 5)) }
-"""})
+"""
+        }
+    )
     assert program.call("::d/good", [], host=RecordingHost()) == 300_000_000_000
     with pytest.raises(HotRuntimeError, match="::hot::time/add expects a Duration"):
         program.call("::d/bad", [], host=RecordingHost())

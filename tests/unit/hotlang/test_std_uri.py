@@ -17,11 +17,23 @@ def parts(text: str) -> dict[str, object]:
 
 def test_parse_gives_every_part_with_null_for_missing_ones() -> None:
     assert parts("https://user:pw@Example.COM:8443/a/b?x=1&y=2#top") == {
-        "scheme": "https", "userinfo": "user:pw", "host": "example.com", "port": 8443, "path": "/a/b",
-        "query": "x=1&y=2", "fragment": "top"}
+        "scheme": "https",
+        "userinfo": "user:pw",
+        "host": "example.com",
+        "port": 8443,
+        "path": "/a/b",
+        "query": "x=1&y=2",
+        "fragment": "top",
+    }
     assert parts("https://example.com") == {
-        "scheme": "https", "userinfo": None, "host": "example.com", "port": None, "path": "/", "query": None,
-        "fragment": None}
+        "scheme": "https",
+        "userinfo": None,
+        "host": "example.com",
+        "port": None,
+        "path": "/",
+        "query": None,
+        "fragment": None,
+    }
 
 
 def test_only_an_explicit_non_default_port_appears() -> None:
@@ -35,21 +47,40 @@ def test_only_an_explicit_non_default_port_appears() -> None:
 def test_parse_follows_whatwg_normalisation() -> None:
     assert parts("HTTPS://X.com/a/./b/../c")["path"] == "/a/c"
     assert parts("https://x.com/a b?q=a b#f g") | {} == {
-        "scheme": "https", "userinfo": None, "host": "x.com", "port": None, "path": "/a%20b", "query": "q=a%20b",
-        "fragment": "f%20g"}
+        "scheme": "https",
+        "userinfo": None,
+        "host": "x.com",
+        "port": None,
+        "path": "/a%20b",
+        "query": "q=a%20b",
+        "fragment": "f%20g",
+    }
     assert parts("https://münchen.de/")["host"] == "xn--mnchen-3ya.de"
     assert parts("https://[::1]:8080/x")["host"] == "[::1]"
     assert parts("mailto:someone@example.com") == {
-        "scheme": "mailto", "userinfo": None, "host": None, "port": None, "path": "someone@example.com",
-        "query": None, "fragment": None}
+        "scheme": "mailto",
+        "userinfo": None,
+        "host": None,
+        "port": None,
+        "path": "someone@example.com",
+        "query": None,
+        "fragment": None,
+    }
     assert parts("file:///etc/hosts")["path"] == "/etc/hosts"
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("not a uri", "no scheme"), ("/relative/path", "no scheme"), ("https://exa mple.com/", "invalid domain character"),
-    ("https://x.com:99999/", "invalid port number"), ("https://x.com:8o/", "invalid port number"),
-    ("https://", "empty host"), ("https://[::1/", "invalid IPv6"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("not a uri", "no scheme"),
+        ("/relative/path", "no scheme"),
+        ("https://exa mple.com/", "invalid domain character"),
+        ("https://x.com:99999/", "invalid port number"),
+        ("https://x.com:8o/", "invalid port number"),
+        ("https://", "empty host"),
+        ("https://[::1/", "invalid IPv6"),
+    ],
+)
 def test_invalid_uris_are_err_values(text: str, reason: str) -> None:
     message = err_text(hot(f'::hot::uri/parse("{text}")'))
     assert message.startswith("::hot::uri/parse: invalid URI: ") and reason in message
@@ -64,8 +95,13 @@ def test_is_valid() -> None:
 
 
 def test_str_of_a_uri_rebuilds_it() -> None:
-    for text in ["https://user:pw@example.com:8443/a/b?x=1#top", "https://example.com/", "mailto:a@b.c",
-                 "file:///etc/hosts", "postgres://u@db:5432/app?sslmode=require"]:
+    for text in [
+        "https://user:pw@example.com:8443/a/b?x=1#top",
+        "https://example.com/",
+        "mailto:a@b.c",
+        "file:///etc/hosts",
+        "postgres://u@db:5432/app?sslmode=require",
+    ]:
         assert hot(f'Str(::hot::uri/Uri("{text}"))') == text
     assert hot('u ::hot::uri/Uri("https://x.com/p")\n  `go to ${u}`') == "go to https://x.com/p"
     assert hot('::hot::uri/Uri("https://x.com/p").host') == "x.com"
@@ -90,7 +126,8 @@ def test_decode() -> None:
 
 def test_encode_query_stringifies_values_in_map_order() -> None:
     assert hot('::hot::uri/encode-query({q: "a b", n: 1, d: 1.50, t: true, z: null, s: "x&y=ü"})') == (
-        "q=a+b&n=1&d=1.50&t=true&z=&s=x%26y%3D%C3%BC")
+        "q=a+b&n=1&d=1.50&t=true&z=&s=x%26y%3D%C3%BC"
+    )
     assert hot("::hot::uri/encode-query({})") == ""
     assert "expects a Map" in err_text(hot('::hot::uri/encode-query("a=1")'))
 
@@ -102,15 +139,25 @@ def test_query_string_drops_nulls() -> None:
 
 def test_decode_query_last_repeat_wins() -> None:
     assert hot('::hot::uri/decode-query("?a=1&b=x+y&a=2&c=%E2%9C%93&flag")') == {
-        "a": "2", "b": "x y", "c": "✓", "flag": ""}
+        "a": "2",
+        "b": "x y",
+        "c": "✓",
+        "flag": "",
+    }
     assert hot('::hot::uri/decode-query("")') == {}
 
 
 def test_build_assembles_the_parts_in_order() -> None:
     assert hot('::hot::uri/build({scheme: "https", host: "x.com", query: {q: "a b", n: 2}})') == (
-        "https://x.com/?q=a+b&n=2")
-    assert hot('::hot::uri/build({scheme: "https", userinfo: "u", host: "x.com", port: 8080, path: "/p", '
-               'query: "raw=1", fragment: "top"})') == "https://u@x.com:8080/p?raw=1#top"
+        "https://x.com/?q=a+b&n=2"
+    )
+    assert (
+        hot(
+            '::hot::uri/build({scheme: "https", userinfo: "u", host: "x.com", port: 8080, path: "/p", '
+            'query: "raw=1", fragment: "top"})'
+        )
+        == "https://u@x.com:8080/p?raw=1#top"
+    )
     assert hot('::hot::uri/build({scheme: "https", host: "x.com", query: {}})') == "https://x.com/"
     assert hot('::hot::uri/build({scheme: "urn", path: "isbn:1"})') == "urn:isbn:1"
     assert err_text(hot('::hot::uri/build({host: "x.com"})')) == "::hot::uri/build: a URI needs a scheme"
