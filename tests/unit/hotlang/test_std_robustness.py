@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hotlang import HotRuntimeError, RecordingHost, load_program
-from hotlang.library import digest, encoding, temporal, uri, uuids
+from hotlang.library import crypto, digest, encoding, temporal, uri, uuids
 from hotlang.library.registry import Library
 from hotlang.runtime.display import to_str
 from hotlang.runtime.equality import compare
@@ -65,6 +65,7 @@ LIBRARIES: list[Library] = [
     uuids.lib,
     uri.lib,
     temporal.time,
+    crypto.lib,
 ]
 
 
@@ -97,6 +98,8 @@ def test_odd_arguments_never_crash(name: str, fn: FunctionValue, low: int, high:
     token = enter_run(RunContext(host=RecordingHost(), arrows=load_program({}).arrows))
     try:
         for args in _argument_lists(low, high, random.Random(name)):
+            if name == "::hot::crypto/pbkdf2-hmac-sha256" and args[2:3] == (2**70,):
+                continue  # a valid, endless derivation: only the run's time limit ends it
             try:
                 result = fn.call(list(args))
                 if type(result) is Tagged and not result.is_err:
