@@ -1,8 +1,9 @@
 """``::hot::crypto`` (integrations-spec §4.9) and ``::hot::hash/ed25519-verify`` (§4.5).
 
 Key derivation, RS256 signatures (JWTs for service accounts, JWKS checks) and Ed25519
-verification (Discord-style webhooks), through the ``cryptography`` library. Failures are Err
-values; a signature that does not verify is simply false.
+verification (Discord-style webhooks), through the ``cryptography`` library, imported on first
+use (it adds ~12 MB to a process, and most runs never sign anything). Failures are Err values; a
+signature that does not verify is simply false.
 """
 
 from __future__ import annotations
@@ -11,11 +12,6 @@ import hashlib
 import hmac
 import re
 from typing import Any
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hotlang.library.digest import hashes as hash_lib
 from hotlang.library.failures import Refused, data_bytes, err_on_refusal, expect_text
@@ -74,6 +70,10 @@ def _shown(value: Any) -> str:
 @err_on_refusal
 def rsa_sha256_sign(private_key_pem: Any, message: Any) -> bytes:
     """An RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature, from a PKCS#8 or PKCS#1 PEM key."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
     fn = "::hot::crypto/rsa-sha256-sign"
     pem = expect_text(fn, private_key_pem, "a PEM private key Str")
     data = data_bytes(fn, message)
@@ -90,6 +90,10 @@ def rsa_sha256_sign(private_key_pem: Any, message: Any) -> bytes:
 @err_on_refusal
 def rsa_sha256_verify(modulus: Any, exponent: Any, message: Any, signature: Any) -> bool:
     """Whether ``signature`` is an RS256 signature of ``message`` by the key (n, e), big-endian Bytes as in JWKS."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
     fn = "::hot::crypto/rsa-sha256-verify"
     n = int.from_bytes(data_bytes(fn, modulus), "big")
     e = int.from_bytes(data_bytes(fn, exponent), "big")
@@ -109,6 +113,9 @@ def rsa_sha256_verify(modulus: Any, exponent: Any, message: Any, signature: Any)
 @err_on_refusal
 def ed25519_verify(public_key_hex: Any, message: Any, signature_hex: Any) -> bool:
     """Whether ``signature_hex`` signs ``message`` under the key; bad key hex is an Err, a malformed signature false."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     fn = "::hot::hash/ed25519-verify"
     key_text = expect_text(fn, public_key_hex, "the public key as a hex Str")
     if not _HEX.fullmatch(key_text) or len(key_text) != 64:
