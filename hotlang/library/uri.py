@@ -21,7 +21,7 @@ from hotlang.library.failures import Refused, err_on_refusal, expect_text
 from hotlang.library.registry import Library
 from hotlang.library.types import NativeType
 from hotlang.runtime.display import format_dec, to_str
-from hotlang.runtime.limits import check_bytes, check_size, check_text
+from hotlang.runtime.limits import check_bytes, check_joined, check_size, check_text
 from hotlang.runtime.numbers import int_text
 from hotlang.runtime.values import Tagged, type_name
 
@@ -36,6 +36,7 @@ _FORBIDDEN_HOST = set(" #%/:<>?@[\\]^|\x00\t\n\r")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _FORM_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-._")
 _C0 = frozenset(range(0x21)) | {0x7F}
+_C0_TEXT = "".join(chr(code) for code in range(0x21))
 _FRAGMENT_SET = _C0 | frozenset(b'"<>`')
 _QUERY_SET = _C0 | frozenset(b'"#<>')
 _SPECIAL_QUERY_SET = _QUERY_SET | {ord("'")}
@@ -91,7 +92,7 @@ def _host(raw: str, special: bool, fn: str) -> str:
 
 def parse_uri(text: str, fn: str) -> dict[str, Any]:
     """The parts of ``text`` as a Uri payload; :class:`Refused` (an Err) when it is not a URI."""
-    text = re.sub(r"[\t\n\r]", "", text.strip("".join(chr(c) for c in range(0x21))))
+    text = re.sub(r"[\t\n\r]", "", text.strip(_C0_TEXT))
     head = _SCHEME.match(text)
     if head is None or text[head.end() : head.end() + 1] != ":":
         raise Refused(f"{fn}: invalid URI: relative URL without a base (no scheme) in {_shown(text)}")
@@ -129,7 +130,7 @@ def parse_uri(text: str, fn: str) -> dict[str, Any]:
     else:
         path = _percent(path, _C0 - {0x20})
     query_set = _SPECIAL_QUERY_SET if special else _QUERY_SET
-    return {
+    parts = {
         "scheme": scheme,
         "userinfo": userinfo,
         "host": host,
@@ -138,6 +139,7 @@ def parse_uri(text: str, fn: str) -> dict[str, Any]:
         "query": None if query is None else _percent(query, query_set),
         "fragment": None if fragment is None else _percent(fragment, _FRAGMENT_SET),
     }
+    return _checked(parts, fn)
 
 
 def _split(text: str, mark: str) -> tuple[str, str | None]:
@@ -181,6 +183,12 @@ lib.value("Uri", NativeType(URI_PATH, construct, 1, 1), core=False)
 @err_on_refusal
 def parse(value: Any) -> Tagged:
     return make_uri(parse_uri(expect_text("::hot::uri/parse", value), "::hot::uri/parse"))
+
+
+def _checked(parts: dict[str, Any], fn: str) -> dict[str, Any]:
+    """Halt (``max_bytes``) if percent-encoding grew the parts past the size limit."""
+    check_joined([part for part in parts.values() if type(part) is str], "", fn)
+    return parts
 
 
 @lib.native("is-valid", 1, core=False)
@@ -286,8 +294,10 @@ def decode_query(value: Any) -> dict[str, str]:
     text = expect_text("::hot::uri/decode-query", value)
     if text.startswith("?"):
         text = text[1:]
+    pieces = text.split("&")
+    check_size(len(pieces), "::hot::uri/decode-query")
     result: dict[str, str] = {}
-    for piece in text.split("&"):
+    for piece in pieces:
         if piece:
             key, _, item = piece.partition("=")
             name = _unpercent(key, plus=True).decode("utf-8", "replace")

@@ -177,3 +177,11 @@ def test_join() -> None:
 def test_encoding_respects_max_bytes() -> None:
     with pytest.raises(HotLimitExceeded, match=r"::hot::uri/encode .*\(max_bytes\)"):
         hot('::hot::uri/encode(::hot::str/pad-start("", 40, " "))', limits=Limits(max_bytes=100))
+
+
+def test_parsing_and_query_decoding_respect_the_size_limits() -> None:
+    spaces = '::hot::str/pad-start("", 40, " ")'
+    with pytest.raises(HotLimitExceeded, match=r"::hot::uri/parse .*\(max_bytes\)"):
+        hot(f"::hot::uri/parse(`https://x.com/?${{{spaces}}}x`)", limits=Limits(max_bytes=100))
+    with pytest.raises(HotLimitExceeded, match=r"::hot::uri/decode-query .*\(max_items\)"):
+        hot('::hot::uri/decode-query("a=1&b=2&c=3&d=4")', limits=Limits(max_items=3))
