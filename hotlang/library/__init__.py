@@ -34,6 +34,16 @@ from hotlang.library.registry import Library
 from hotlang.runtime.functions import Native
 
 LIBRARIES: tuple[Library, ...] = (
+    # the small namespaces packages rely on (integrations-spec §4, decision 0023)
+    encoding.b64,
+    encoding.hexa,
+    digest.hashes,
+    digest.mac,
+    digest.random,
+    crypto.lib,
+    uuids.lib,
+    uri.lib,
+    temporal.time,
     arithmetic.lib,
     logic.cmp,
     logic.boolean,
@@ -58,15 +68,6 @@ LIBRARIES: tuple[Library, ...] = (
     bits.bit,
     bits.data,
     bits.types,
-    encoding.b64,
-    encoding.hexa,
-    digest.hashes,
-    digest.mac,
-    digest.random,
-    crypto.lib,
-    uuids.lib,
-    uri.lib,
-    temporal.time,
 )
 
 
