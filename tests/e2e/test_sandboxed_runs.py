@@ -52,7 +52,9 @@ fn (event) {
 def platform() -> Iterator[DevPlatform]:
     with running({"box.hot": BOX}, include_examples=False,
                  env={"HOT_EXECUTOR_WORKERS": "2", "HOT_WORKER_MEMORY_MB": "512", "HOT_CODE_ENV": "GREETING",
-                      "GREETING": "hello operator"}) as dev:
+                      "GREETING": "hello operator",
+                      # Big enough for `box:crunch` to be one long C-level pow that only the kill stops.
+                      "HOT_RUN_MAX_INT_DIGITS": "1000000000"}) as dev:
         yield dev
 
 
