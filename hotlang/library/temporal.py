@@ -899,10 +899,11 @@ def _difference(start: Any, end: Any, fn: str) -> tuple[int, bool]:
     kinds = {type(value) is Tagged and value.type_path for value in (start, end)}
     if kinds <= {INSTANT, ZONED}:
         return instant_nanos(end, fn) - instant_nanos(start, fn), False
-    if kinds == {PLAIN_TIME}:
+    start_time, end_time = _payload(start, PLAIN_TIME), _payload(end, PLAIN_TIME)
+    if start_time is not None and end_time is not None:
         return (
-            local_nanos(date(1970, 1, 1), read_clock(end.payload, fn))
-            - local_nanos(date(1970, 1, 1), read_clock(start.payload, fn))
+            local_nanos(date(1970, 1, 1), read_clock(end_time, fn))
+            - local_nanos(date(1970, 1, 1), read_clock(start_time, fn))
         ), True
     if kinds <= {PLAIN_DATE, PLAIN_DATE_TIME}:
         _k1, day1, clock1 = wall_clock(start, fn)

@@ -367,7 +367,7 @@ lib.arrow(URI_PATH, "::hot::type/Str", uri_to_str)
 def join(base: Any, *segments: Any) -> Any:
     """Append path segments to a base URI; ``./``, ``../`` and segments with ``:`` resolve RFC 3986 style."""
     fn = "::hot::uri/join"
-    as_uri = type(base) is Tagged and base.type_path == URI_PATH
+    as_uri = type(base) is Tagged and base.type_path == URI_PATH and type(base.payload) is dict
     text = build_text(base.payload, fn) if as_uri else expect_text(fn, base, "a Str or a Uri")
     parts = parse_uri(text, fn)
     for segment in segments:

@@ -54,6 +54,12 @@ ODD_VALUES: list[Any] = [
     Tagged("::hot::uuid/Uuid", 5),
     Tagged(T + "Second", 10**40),
     Tagged(T + "Instant", {"epochNanoseconds": 0}),
+    Tagged(T + "PlainTime", 5),
+    Tagged(T + "PlainTime", {"hour": 1}),
+    Tagged(T + "ZonedDateTime", 5),
+    Tagged(T + "Duration", 5),
+    Tagged(T + "PlainDateTime", None),
+    Tagged("::hot::uri/Uri", 5),
     Tagged(T + "Duration", {"days": Decimal("1.0")}),
 ]
 LIBRARIES: list[Library] = [
