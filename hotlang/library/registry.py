@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from hotlang.runtime.display import TEXT_FORMS
 from hotlang.runtime.functions import Native
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,6 +51,8 @@ class Library:
         A program's own arrow between the same two types replaces it.
         """
         self.arrows.append((source, target, Native(f"{source} -> {target}", fn, 1, 1)))
+        if target == "::hot::type/Str":
+            TEXT_FORMS[source] = fn
 
     def globals(self) -> dict[str, Any]:
         """Everything this namespace defines, by unqualified name."""

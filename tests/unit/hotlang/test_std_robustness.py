@@ -119,4 +119,7 @@ def test_odd_arguments_never_crash(name: str, fn: FunctionValue, low: int, high:
 def test_ordering_odd_time_values_never_crashes() -> None:
     for left, right in itertools.product(ODD_VALUES, repeat=2):
         if type(left) is Tagged and type(right) is Tagged:
-            assert compare(left, right) in (-1, 0, 1)
+            try:
+                assert compare(left, right) in (-1, 0, 1)
+            except HotRuntimeError as halt:  # e.g. the text of an Instant past the year 9999
+                assert " failed: " not in halt.message, f"{left!r} {right!r}: {halt.message}"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hotlang import HotRuntimeError, RecordingHost, load_program
 from hotlang.runtime.values import Tagged
+from hotlang.tools.cli import main
 from tests.unit.hotlang.stdns import err_text, hot
 
 CLOCK = datetime(2024, 3, 10, 7, 30, 15, 123456, tzinfo=UTC)
@@ -288,3 +290,14 @@ bad fn () { ::time/epoch-nanos(deadline(::time/Instant(::time/Second(0)), 5)) }
     assert program.call("::d/good", [], host=RecordingHost()) == 300_000_000_000
     with pytest.raises(HotRuntimeError, match="::hot::time/add expects a Duration"):
         program.call("::d/bad", [], host=RecordingHost())
+
+
+def test_values_print_by_their_text_inside_collections_and_from_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert at("Str([::time/Instant(::time/Second(0)), ::time/hours(2)])") == '["1970-01-01T00:00:00Z", "PT2H"]'
+    assert at('Str({u: ::hot::uri/Uri("https://x.com/a")})') == '{u: "https://x.com/a"}'
+    source = tmp_path / "show.hot"
+    source.write_text("::show ns\nmain fn () {\n  {at: ::hot::time/Instant(::hot::time/Second(0))}\n}\n")
+    assert main(["run", str(source)]) == 0
+    assert capsys.readouterr().out.strip() == '{at: "1970-01-01T00:00:00Z"}'
