@@ -18,7 +18,7 @@ from hotlang.compiler import Ctx, Unit, compile_statement, top_level_function
 from hotlang.compiler.names import bound_names
 from hotlang.compiler.typedefs import define_type
 from hotlang.errors import Frame, HotLimitExceeded, HotRuntimeError
-from hotlang.library import core_library
+from hotlang.library import core_library, native_arrows
 from hotlang.runtime.functions import MISSING, FunctionAlias, Scope
 from hotlang.runtime.host import Host, NullHost
 from hotlang.runtime.json_codec import from_plain_json
@@ -95,6 +95,8 @@ class Program:
         self._hidden_counts: dict[str, int] = {}
         """Per file: how many top-level expression statements got a hidden ``$var_N`` name (spec §2.1)."""
         self.arrows = Arrows()
+        for source, target, arrow_fn in native_arrows():
+            self.arrows.add(source, target, arrow_fn)
         self._pending_arrows: list[tuple[Unit, dict[str, str], nodes.ArrowDecl]] = []
 
     # -- public API -------------------------------------------------------------

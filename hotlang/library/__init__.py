@@ -14,6 +14,9 @@ from hotlang.library import (
     bits,
     coll,
     conversions,
+    crypto,
+    digest,
+    encoding,
     events,
     http_calls,
     iterators,
@@ -22,12 +25,26 @@ from hotlang.library import (
     logic,
     nested,
     run_io,
+    temporal,
     text,
     transform,
+    uri,
+    uuids,
 )
 from hotlang.library.registry import Library
+from hotlang.runtime.functions import Native
 
 LIBRARIES: tuple[Library, ...] = (
+    # the small namespaces packages rely on (integrations-spec §4, decision 0023)
+    encoding.b64,
+    encoding.hexa,
+    digest.hashes,
+    digest.mac,
+    digest.random,
+    crypto.lib,
+    uuids.lib,
+    uri.lib,
+    temporal.time,
     arithmetic.lib,
     logic.cmp,
     logic.boolean,
@@ -66,3 +83,8 @@ def core_library() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         for name in library.core:
             core[name] = values[name]
     return namespaces, core
+
+
+def native_arrows() -> list[tuple[str, str, Native]]:
+    """The built-in ``Source -> Target`` conversions (``Uuid -> Str`` …) every program starts with."""
+    return [arrow for library in LIBRARIES for arrow in library.arrows]

@@ -196,9 +196,15 @@ def sleep(millis: Any) -> None:
 
 @time.native("epoch-millis", 0, 1, core=False)
 def epoch_millis(value: Any = None) -> Any:
-    """Milliseconds since the epoch now; or the UTC ISO time of the given milliseconds."""
+    """Milliseconds since the epoch: now; of an Instant or ZonedDateTime (truncated); or, for Int
+    milliseconds, their UTC ISO time."""
     if value is None:
         return int(clock.time() * 1000)
+    if type(value) is Tagged and value.type_path in ("::hot::time/Instant", "::hot::time/ZonedDateTime"):
+        nanos = value.payload.get("epochNanoseconds") if type(value.payload) is dict else None
+        if type(nanos) is not int:
+            raise HotRuntimeError(f"epoch-millis expects an Instant with Int epochNanoseconds, got {type_name(nanos)}")
+        return abs(nanos) // 1_000_000 * (1 if nanos >= 0 else -1)
     millis = expect_int("epoch-millis", value)
     try:
         return datetime.fromtimestamp(millis / 1000, UTC).isoformat()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from hotlang.runtime.display import TEXT_FORMS
 from hotlang.runtime.functions import Native
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -22,6 +23,7 @@ class Library:
     natives: dict[str, Native] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     core: set[str] = field(default_factory=set)
+    arrows: list[tuple[str, str, Native]] = field(default_factory=list)
 
     def native(
         self, name: str, min_args: int, max_args: int | None = -1, *, lazy: tuple[int, ...] = (), core: bool = True
@@ -42,6 +44,15 @@ class Library:
         self.values[name] = value
         if core:
             self.core.add(name)
+
+    def arrow(self, source: str, target: str, fn: Callable[[Any], Any]) -> None:
+        """Register a built-in ``Source -> Target`` conversion (e.g. ``Uuid -> Str`` for ``Str(uuid)``).
+
+        A program's own arrow between the same two types replaces it.
+        """
+        self.arrows.append((source, target, Native(f"{source} -> {target}", fn, 1, 1)))
+        if target == "::hot::type/Str":
+            TEXT_FORMS[source] = fn
 
     def globals(self) -> dict[str, Any]:
         """Everything this namespace defines, by unqualified name."""

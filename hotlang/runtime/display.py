@@ -18,6 +18,21 @@ def format_dec(value: Decimal) -> str:
     return format(value, "f")
 
 
+TEXT_FORMS: dict[str, Callable[[Any], Any]] = {}
+"""The ``-> Str`` arrows of the library's own types (``::hot::uuid/Uuid``, ``::hot::time/Instant`` …)
+by type path, which the library registers. Inside a run the program's arrows apply (they start
+with these); outside one (the CLI printing a result) these still give the text."""
+
+
+def _arrow_text(value: Tagged) -> tuple[bool, Any]:
+    """Whether a ``-> Str`` arrow converts ``value``, and its result."""
+    arrows = current_run().arrows
+    if arrows is not None:
+        return arrows.convert(value, "::hot::type/Str")  # type: ignore[no-any-return]
+    form = TEXT_FORMS.get(value.type_path)
+    return (False, value) if form is None else (True, form(value))
+
+
 def to_str(value: Any) -> str:
     """``Str(value)``: strings unchanged, ``null`` → ``""``, collections in Hot notation."""
     kind = type(value)
@@ -26,11 +41,9 @@ def to_str(value: Any) -> str:
     if value is None:
         return ""
     if kind is Tagged and value.kind == 0:
-        arrows = current_run().arrows
-        if arrows is not None:
-            converted, text = arrows.convert(value, "::hot::type/Str")
-            if converted:
-                return to_str(text)
+        converted, text = _arrow_text(value)
+        if converted:
+            return to_str(text)
     if kind is int:
         return int_text(value)
     return check_text(_literal(value, _Budget("Str"), top=True), "Str")
@@ -94,6 +107,9 @@ def _literal(value: Any, budget: _Budget, *, top: bool = False) -> str:
         if value.kind in (1, 2):
             name = "Ok" if value.kind == 1 else "Err"
             return f"{name}({_literal(value.payload, budget)})"
+        converted, text = _arrow_text(value)
+        if converted and type(text) is str:
+            return _literal(text, budget)  # with a `-> Str` arrow (Uuid, Instant …): its text, quoted
         return f"{value.type_path}({{}})"
     if isinstance(value, FunctionValue):
         return value.name

@@ -6,6 +6,7 @@ Bool, Int and Dec are different types and never equal one another.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -37,8 +38,21 @@ def _numeric(value: Any) -> bool:
     return type(value) is int or type(value) is Decimal
 
 
+ORDER_KEYS: dict[str, Callable[[Any], Any]] = {}
+"""Sort keys of tagged types with a natural order (``::hot::time/Instant`` by its nanoseconds …),
+by type path; the library registers them. Two values of such a type compare by their keys."""
+
+
 def compare(left: Any, right: Any) -> int:
-    """Order two values: numbers across Int/Dec, Str and Bool natively, else by display text."""
+    """Order two values: numbers across Int/Dec, Str and Bool natively, else by display text.
+
+    Two tagged values of one type listed in :data:`ORDER_KEYS` compare by their keys.
+    """
+    if type(left) is Tagged and type(right) is Tagged and left.type_path == right.type_path:
+        key = ORDER_KEYS.get(left.type_path)
+        if key is not None:
+            left_key, right_key = key(left), key(right)
+            return int(left_key > right_key) - int(left_key < right_key)
     if _numeric(left) and _numeric(right):
         return int(left > right) - int(left < right)
     if type(left) is type(right) and type(left) in (str, bool):
