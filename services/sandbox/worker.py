@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import sys
 import threading
@@ -87,6 +88,7 @@ class Worker:
 
     def _job(self, job: Callable[[dict[str, Any]], dict[str, Any]], message: dict[str, Any]) -> None:
         try:
+            peak_before = _peak_address_space()
             try:
                 outcome = job(message)
             except MemoryError:
@@ -95,6 +97,8 @@ class Worker:
                 out_of_room = _caused_by_memory(err) or "can't start new thread" in str(err)
                 outcome = {"status": "memory"} if out_of_room else {
                     "status": "internal", "msg": f"{type(err).__name__}: {err}"}
+            if _python_failure(outcome) and _hit_the_memory_limit(peak_before):
+                outcome = {"status": "memory"}  # CPython out of room mid-call raises odd errors, not MemoryError
             if outcome.get("status") in DIRTY_STATUSES or _run_threads_alive():
                 outcome["retire"] = True  # a stopped run may leave threads or state behind: start afresh
             self.busy.release()  # before `done`: the parent may send the next job at once
@@ -236,6 +240,34 @@ STDERR = _MaskedStderr(sys.stderr)
 
 DIRTY_STATUSES = frozenset({"timeout", "stopped", "memory", "internal"})
 """Outcomes after which the worker is replaced rather than reused."""
+
+
+_PYTHON_ERROR = re.compile(r"\b(SystemError|TypeError|RuntimeError|AttributeError|KeyError|IndexError)\b")
+
+
+def _python_failure(outcome: dict[str, Any]) -> bool:
+    """An internal error, or a Hot error wrapping a Python exception: what memory exhaustion looks like."""
+    status = outcome.get("status")
+    return status == "internal" or (status == "error" and bool(_PYTHON_ERROR.search(str(outcome.get("msg", "")))))
+
+
+def _peak_address_space() -> int:
+    """This process's peak virtual memory (`VmPeak`), in bytes; 0 when unknown."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _hit_the_memory_limit(peak_before: int) -> bool:
+    """Whether this job took the worker's address space to (nearly) its `RLIMIT_AS`."""
+    limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+    peak = _peak_address_space()
+    return limit > 0 and peak > peak_before and peak >= 0.9 * limit
 
 
 def _run_threads_alive() -> bool:
