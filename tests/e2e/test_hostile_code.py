@@ -119,7 +119,7 @@ forever spin(0)
 
 # (event type, data, expected failure message pattern)
 CASES: list[tuple[str, Any, str]] = [
-    ("bad:recursion", {}, r"maximum call depth|memory limit"),
+    ("bad:recursion", {}, r"maximum call depth|memory limit|timed out after 20 seconds"),
     ("bad:loop", {}, r"timed out after 2 seconds"),
     ("bad:pow", {}, r"max_int_digits"),
     ("bad:mul", {}, r"max_int_digits"),
