@@ -22,6 +22,7 @@ from aiohttp import web
 from tests.support.api import ApiClient
 from tests.support.fake_http import FakeServer, Handler, fake_http
 from tests.support.platform import DevPlatform, running
+from tests.support.sources import SEED_CHAT
 from tests.support.sse import SseCapture, read_sse
 from tests.support.waiting import wait_until
 
@@ -32,33 +33,6 @@ HOT_HOT = """hot.project.chat.src.paths ["src/"]
 hot.project.chat.deps {"hot.dev/anthropic": {}}
 """
 
-# Verbatim from the seed page (its line breaks; the page lost the indentation, which Hot ignores).
-SEED = """handle-chat
-meta { on-event: "chat:message" }
-fn (event) {
-// Call a streaming AI API
-response ::anthropic::messages/post-stream({
-model: "claude-sonnet-4-20250514",
-max_tokens: 4096,
-messages: [{role: "user", content: event.data.message}]
-})
-// Process stream and emit chunks to the client
-process-stream(response.body, "")
-}
-// Recursive stream processor
-process-stream fn (iter, accumulated: Str): Str {
-result next(iter)
-cond {
-result.done => { accumulated }
-=> {
-delta or(result.value.data.delta.text, "")
-// Emit chunk to client in real-time
-::hot::stream/data("ai:delta", { text: delta })
-process-stream(iter, concat(accumulated, delta))
-}
-}
-}
-"""
 
 
 class Anthropic:
@@ -103,7 +77,7 @@ def anthropic() -> Iterator[tuple[Anthropic, FakeServer]]:
 
 @pytest.fixture(scope="module")
 def platform(anthropic: tuple[Anthropic, FakeServer]) -> Iterator[DevPlatform]:
-    with running({"hot.hot": HOT_HOT, "src/chat.hot": SEED}, include_examples=False) as dev:
+    with running({"hot.hot": HOT_HOT, "src/chat.hot": SEED_CHAT}, include_examples=False) as dev:
         yield dev
 
 

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from hotlang import RecordingHost, load_program
 from hotlang.tools.checker import check_sources
+from tests.support.sources import SEED_CHAT
 
 REPO = Path(__file__).resolve().parents[2]
 DELTAS = ["Hel", "lo", ", ", "wor", "ld", "!"]
@@ -108,35 +109,7 @@ def package_sources(name: str) -> dict[str, str]:
 
 # The seed's handler (../shared/seed/runs-events-streams.txt), verbatim but for the namespace line
 # and the driver that sets the context a run would get from the store.
-SEED = """::chat ns
-
-handle-chat
-meta { on-event: "chat:message" }
-fn (event) {
-  // Call a streaming AI API
-  response ::anthropic::messages/post-stream({
-    model: "claude-sonnet-4-20250514",
-    max_tokens: 4096,
-    messages: [{role: "user", content: event.data.message}]
-  })
-  // Process stream and emit chunks to the client
-  process-stream(response.body, "")
-}
-
-// Recursive stream processor
-process-stream fn (iter, accumulated: Str): Str {
-  result next(iter)
-  cond {
-    result.done => { accumulated }
-    => {
-      delta or(result.value.data.delta.text, "")
-      // Emit chunk to client in real-time
-      ::hot::stream/data("ai:delta", { text: delta })
-      process-stream(iter, concat(accumulated, delta))
-    }
-  }
-}
-"""
+SEED = "::chat ns\n\n" + SEED_CHAT
 
 
 def driver(base_url_key: str, base_url: str, key_key: str, call: str) -> str:

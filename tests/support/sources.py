@@ -56,3 +56,32 @@ fn (event) {
 }
 """
 """A static schedule that fires every second."""
+
+SEED_CHAT = """handle-chat
+meta { on-event: "chat:message" }
+fn (event) {
+// Call a streaming AI API
+response ::anthropic::messages/post-stream({
+model: "claude-sonnet-4-20250514",
+max_tokens: 4096,
+messages: [{role: "user", content: event.data.message}]
+})
+// Process stream and emit chunks to the client
+process-stream(response.body, "")
+}
+// Recursive stream processor
+process-stream fn (iter, accumulated: Str): Str {
+result next(iter)
+cond {
+result.done => { accumulated }
+=> {
+delta or(result.value.data.delta.text, "")
+// Emit chunk to client in real-time
+::hot::stream/data("ai:delta", { text: delta })
+process-stream(iter, concat(accumulated, delta))
+}
+}
+}
+"""
+"""The product page's `handle-chat` / `process-stream`, verbatim (its line breaks; the page lost the
+indentation, which Hot ignores): the unit, package and end-to-end tests all run this one text."""

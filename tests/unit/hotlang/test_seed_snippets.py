@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from hotlang import RecordingHost, load_program, to_json
 from hotlang.runtime.values import Tagged
+from tests.support.sources import SEED_CHAT
 
 EVENT_HANDLER = """
 on-order-created
@@ -87,33 +88,7 @@ send-welcome-email(event.data.email)
 }
 """
 
-HANDLE_CHAT = """
-handle-chat
-meta { on-event: "chat:message" }
-fn (event) {
-// Call a streaming AI API
-response ::anthropic::messages/post-stream({
-model: "claude-sonnet-4-20250514",
-max_tokens: 4096,
-messages: [{role: "user", content: event.data.message}]
-})
-// Process stream and emit chunks to the client
-process-stream(response.body, "")
-}
-// Recursive stream processor
-process-stream fn (iter, accumulated: Str): Str {
-result next(iter)
-cond {
-result.done => { accumulated }
-=> {
-delta or(result.value.data.delta.text, "")
-// Emit chunk to client in real-time
-::hot::stream/data("ai:delta", { text: delta })
-process-stream(iter, concat(accumulated, delta))
-}
-}
-}
-"""
+HANDLE_CHAT = "\n" + SEED_CHAT
 
 
 def test_event_handler_meta_and_call() -> None:
