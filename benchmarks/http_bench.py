@@ -42,8 +42,7 @@ def _serve(port: int, ready: threading.Event, stop: threading.Event) -> None:
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         ready.set()
-        while not stop.is_set():
-            await asyncio.sleep(0.05)
+        await asyncio.to_thread(stop.wait)  # until the measuring thread is done
         await runner.cleanup()
 
     asyncio.run(main())

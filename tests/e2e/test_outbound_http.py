@@ -57,7 +57,7 @@ def routes(server: FakeServer) -> dict[str, Handler]:
         await response.prepare(request)
         for word in WORDS:
             await response.write(f'data: {{"text": "{word}"}}\n\n'.encode())
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # pacing on purpose: a stream arriving word by word
         await response.write(b"data: [DONE]\n\n")
         return response
 

@@ -50,7 +50,7 @@ class Anthropic:
 
             async def event(name: str, data: dict[str, object]) -> None:
                 await response.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0.02)  # pacing on purpose: an LLM streams with small delays
 
             await event("message_start", {"type": "message_start", "message": {"id": "msg_1", "content": []}})
             await event("content_block_start", {"type": "content_block_start", "index": 0,

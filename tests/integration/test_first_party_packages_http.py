@@ -53,7 +53,7 @@ async def anthropic_messages(request: web.Request) -> web.StreamResponse:
 
     async def event(name: str, data: dict[str, Any]) -> None:
         await response.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # pacing on purpose: an LLM streams with small delays
 
     await event("message_start", {"type": "message_start", "message": {"id": "msg_1", "content": []}})
     await event("content_block_start", {"type": "content_block_start", "index": 0,
@@ -79,7 +79,7 @@ async def openai_completions(request: web.Request) -> web.StreamResponse:
     for text in DELTAS:
         chunk = {"id": "c1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text}}]}
         await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # pacing on purpose: an LLM streams with small delays
     await response.write(b"data: [DONE]\n\n")
     await response.write_eof()
     return response

@@ -243,7 +243,7 @@ def test_a_redirect_into_a_refused_address_is_refused() -> None:
 
 def slow_routes(server: FakeServer) -> dict[str, Handler]:
     async def slow(request: web.Request) -> web.StreamResponse:
-        await asyncio.sleep(3)
+        await asyncio.get_running_loop().create_future()  # never answers: the client's timeout must end it
         return web.Response(text="late")
 
     async def big(request: web.Request) -> web.StreamResponse:
@@ -264,7 +264,7 @@ def slow_routes(server: FakeServer) -> dict[str, Handler]:
         await response.prepare(request)
         for index in range(4):
             await response.write(f'{{"n": {index}}}\n'.encode() * 300)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # pacing on purpose: separate chunks
         return response
 
     return {"/slow": slow, "/big": big, "/chunked": chunked, "/hold": hold, "/lines": lines}
@@ -304,7 +304,7 @@ def sse_routes(server: FakeServer) -> dict[str, Handler]:
         for chunk in (b'event: start\ndata: {"n": 0}\n\n', b"data: partial", b' and more\n\ndata: {"n": 2}\n\n',
                       b"data: [DONE]\n\n"):
             await response.write(chunk)
-            await asyncio.sleep(0.05)  # one transport chunk each
+            await asyncio.sleep(0.05)  # pacing on purpose: one transport chunk each
         return response
 
     async def lines(request: web.Request) -> web.StreamResponse:
@@ -312,7 +312,7 @@ def sse_routes(server: FakeServer) -> dict[str, Handler]:
         await response.prepare(request)
         for chunk in (b'{"a": 1}\n', b'{"b": 2}\n{"c": 3}\n', b"tail without newline"):
             await response.write(chunk)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # pacing on purpose: one transport chunk each
         return response
 
     async def raw(request: web.Request) -> web.StreamResponse:
@@ -320,7 +320,7 @@ def sse_routes(server: FakeServer) -> dict[str, Handler]:
         await response.prepare(request)
         for chunk in (b"text", b"\xff\xfe"):
             await response.write(chunk)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # pacing on purpose: one transport chunk each
         return response
 
     async def echo(request: web.Request) -> web.StreamResponse:

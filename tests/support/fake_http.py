@@ -47,16 +47,19 @@ class FakeServer:
 
 async def stream_until_closed(request: web.Request, server: FakeServer, first: bytes,
                               content_type: str = "text/event-stream") -> web.StreamResponse:
-    """Send `first`, then hold the connection open (never finishing) until the client closes it."""
+    """Send `first`, then hold the connection open (never finishing) until the client closes it.
+
+    The server runs with `handler_cancellation`: aiohttp cancels this handler the moment the client's
+    connection is lost, which is when `closed_at` is recorded."""
     response = web.StreamResponse(headers={"Content-Type": content_type})
     await response.prepare(request)
     await response.write(first)
-    while True:
-        transport = request.transport
-        if transport is None or transport.is_closing():
-            server.closed_at.append(time.monotonic())
-            return response
-        await asyncio.sleep(0.02)
+    try:
+        await asyncio.get_running_loop().create_future()  # never set: only the client's close ends this
+    except asyncio.CancelledError:
+        server.closed_at.append(time.monotonic())
+        raise
+    return response
 
 
 @contextmanager
@@ -81,7 +84,7 @@ def fake_http(routes: Callable[[FakeServer], dict[str, Handler]]) -> Iterator[Fa
         app.middlewares.append(record)
         for path, handler in routes(server).items():
             app.router.add_route("*", path, handler)
-        runner = web.AppRunner(app, shutdown_timeout=0.5)
+        runner = web.AppRunner(app, shutdown_timeout=0.5, handler_cancellation=True)
         await runner.setup()
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
