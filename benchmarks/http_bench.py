@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any
 
 import httpx
 from aiohttp import web
 
+from benchmarks.sandbox_bench import NoEffects
 from benchmarks.table import Row, print_table
 from services.core.config import HttpSettings, SandboxSettings
 from services.devtools.stack import free_port
@@ -46,17 +46,6 @@ def _serve(port: int, ready: threading.Event, stop: threading.Event) -> None:
         await runner.cleanup()
 
     asyncio.run(main())
-
-
-class NoEffects:
-    async def send(self, event_type: str, data: Any, traceparent: str) -> dict[str, Any]:
-        raise RuntimeError("the bench does not send")
-
-    async def stream_data(self, data_type: str, payload: Any) -> None:
-        return None
-
-    def spans(self, records: list[dict[str, Any]]) -> None:
-        return None
 
 
 async def _ours(url: str) -> float:

@@ -256,14 +256,8 @@ def _perform(method: Any, url: Any, headers: dict[Any, Any], body: Any, stream_f
         budget = options.stream_timeout_s if streaming else options.request_timeout_s
         exchange, response = _follow(options, name, target, sent_headers, content, (started + budget, budget),
                                      host.check_cancelled)
-    except BaseException as error:
-        message = describe(error, options, streaming)
-        if span is not None:
-            span.fail(f"{PREFIX}: {message}" if message is not None else str(error), "")
-            span.end()
-        if message is None:
-            raise
-        return err(f"{PREFIX}: {message}")
+    except BaseException as error:  # noqa: BLE001 - `_failed` re-raises what is not the request's own failure
+        return _failed(error, span, options, streaming)
     head = {"status": response.status_code, "headers": _response_headers(response)}
     if span is not None:
         span.set_attribute("http.response.status_code", response.status_code)
@@ -274,15 +268,9 @@ def _perform(method: Any, url: Any, headers: dict[Any, Any], body: Any, stream_f
         return {**head, "body": HotIter(body_iter, announce)}
     try:
         data = _read_all(exchange, response, options)
-    except BaseException as error:
+    except BaseException as error:  # noqa: BLE001 - `_failed` re-raises what is not the request's own failure
         exchange.abort()
-        message = describe(error, options, streaming)
-        if span is not None:
-            span.fail(f"{PREFIX}: {message}" if message is not None else str(error), "")
-            span.end()
-        if message is None:
-            raise
-        return err(f"{PREFIX}: {message}")
+        return _failed(error, span, options, streaming)
     exchange.finish()
     if span is not None:
         span.set_attribute("http.response.body.size", len(data))
@@ -328,6 +316,18 @@ def _follow(options: HttpOptions, method: str, target: httpx.URL, headers: list[
             headers = [(k, v) for k, v in headers if k.lower() not in CREDENTIAL_HEADERS]
         target = following
     raise RequestRefused(f"exceeded {options.max_redirects} redirects (HOT_HTTP_MAX_REDIRECTS)")
+
+
+def _failed(error: BaseException, span: Span | None, options: HttpOptions, streaming: bool) -> Any:
+    """A request that failed: its Err (the span marked failed and closed), or `error` re-raised when it
+    is not the request's own failure (a limit, a stop)."""
+    message = describe(error, options, streaming)
+    if span is not None:
+        span.fail(f"{PREFIX}: {message}" if message is not None else str(error), "")
+        span.end()
+    if message is None:
+        raise error
+    return err(f"{PREFIX}: {message}")
 
 
 def _read_all(exchange: Exchange, response: httpx.Response, options: HttpOptions) -> bytes:

@@ -22,16 +22,60 @@ from services.sandbox.spans import SpanRecorder
 TRUNCATED_MARKER = "\n…[output truncated]\n"
 
 
-class WorkerHost:
+class LoadHost:
+    """The host while a build's top-level code runs: no events, no stream, output dropped; the base
+    of a run's host, which shares its clock, allow-listed environment, HTTP settings and stop check."""
+
+    STOPPED = "Load stopped"
+
+    def __init__(self, channel: Channel, env: dict[str, str], http: HttpOptions | None = None) -> None:
+        self._channel = channel
+        self._env = env
+        self._http = http or HttpOptions()
+
+    def send(self, event_type: str, data: Any) -> dict[str, Any]:
+        raise HotRuntimeError("send is not available while a build loads")
+
+    def stream_data(self, data_type: str, payload: Any) -> None:
+        return None
+
+    def print(self, text: str) -> None:
+        return None
+
+    def info(self) -> dict[str, Any] | None:
+        return None
+
+    def now(self) -> datetime:
+        """The worker's UTC wall clock."""
+        return datetime.now(UTC)
+
+    def env(self, name: str) -> str | None:
+        """An allow-listed (`HOT_CODE_ENV`) variable's value; None for every other name."""
+        return self._env.get(name)
+
+    def http_options(self) -> HttpOptions:
+        """The operator's `::hot::http` settings (`HOT_HTTP_*`), sent with the worker's `init`."""
+        return self._http
+
+    def traceparent(self, span: object | None) -> str:
+        return ""
+
+    def check_cancelled(self) -> None:
+        """Raise once the parent asked the job to stop (timeout, cancel, shutdown)."""
+        if self._channel.stop.is_set():
+            raise HotCancelled(self.STOPPED)
+
+
+class WorkerHost(LoadHost):
     """Host of one run in a worker (a :class:`hotlang.Host`)."""
+
+    STOPPED = "Run stopped"
 
     def __init__(self, channel: Channel, *, info: dict[str, Any] | None, env: dict[str, str],
                  max_stream_payload_bytes: int, max_output_bytes: int, spans: SpanRecorder | None,
                  http: HttpOptions | None = None) -> None:
-        self._channel = channel
-        self._http = http or HttpOptions()
+        super().__init__(channel, env, http)
         self._info = info
-        self._env = env
         self._max_stream = max_stream_payload_bytes
         self._output_left = max_output_bytes
         self._truncated = False
@@ -76,62 +120,8 @@ class WorkerHost:
         """What `info()` returns inside the run (platform-spec §3.4), as the parent sent it."""
         return self._info
 
-    def now(self) -> datetime:
-        """The worker's UTC wall clock."""
-        return datetime.now(UTC)
-
-    def env(self, name: str) -> str | None:
-        """An allow-listed (`HOT_CODE_ENV`) variable's value; None for every other name."""
-        return self._env.get(name)
-
-    def http_options(self) -> HttpOptions:
-        """The operator's `::hot::http` settings (`HOT_HTTP_*`), sent with the worker's `init`."""
-        return self._http
-
     def traceparent(self, span: object | None) -> str:
         """The W3C context of `span` (None: the current Hot span) in the run's trace; "" when untraced."""
         if self._spans is None:
             return ""
         return self._spans.traceparent(span if span is not None else current_span())  # type: ignore[arg-type]
-
-    def check_cancelled(self) -> None:
-        """Raise once the parent asked the run to stop (timeout, cancel, shutdown)."""
-        if self._channel.stop.is_set():
-            raise HotCancelled("Run stopped")
-
-
-class LoadHost:
-    """The host while a build's top-level code runs: no events, no stream, output dropped."""
-
-    def __init__(self, channel: Channel, env: dict[str, str], http: HttpOptions | None = None) -> None:
-        self._channel = channel
-        self._env = env
-        self._http = http or HttpOptions()
-
-    def send(self, event_type: str, data: Any) -> dict[str, Any]:
-        raise HotRuntimeError("send is not available while a build loads")
-
-    def stream_data(self, data_type: str, payload: Any) -> None:
-        return None
-
-    def print(self, text: str) -> None:
-        return None
-
-    def info(self) -> dict[str, Any] | None:
-        return None
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def env(self, name: str) -> str | None:
-        return self._env.get(name)
-
-    def http_options(self) -> HttpOptions:
-        return self._http
-
-    def traceparent(self, span: object | None) -> str:
-        return ""
-
-    def check_cancelled(self) -> None:
-        if self._channel.stop.is_set():
-            raise HotCancelled("Load stopped")
